@@ -1,0 +1,1 @@
+"""Command-line tools around the data: validate, and later synth, render, build, stats."""

@@ -1,0 +1,37 @@
+"""dlt_jax: website sections to page-builder layouts with joint discrete-continuous diffusion."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="dlt_jax",
+    version="0.1.0",
+    description="Website sections (screenshot + html tree) to nested page-builder layouts, "
+                "with DLT-style layout diffusion in JAX/Flax.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["dlt_jax", "dlt_jax.*", "data_tools", "data_tools.*"]),
+    include_package_data=True,
+    package_data={"dlt_jax": ["data/bundled/**/*", "data/embedded/**/*"]},
+    install_requires=[
+        "jax~=0.10.2",
+        "flax~=0.12.8",
+        "optax~=0.2.8",
+        "orbax-checkpoint~=0.12.8",
+        "grain~=0.2.18",
+        "tensorflow-datasets~=4.9.10",
+        "array_record~=0.8.6",
+        "einops~=0.8.1",
+        "pillow>=11,<14",
+        "ml_collections~=1.1.0",
+        "absl-py~=2.3",
+        "tqdm~=4.67",
+        "pyyaml~=6.0",
+        "numpy>=2.0,<3",
+        "matplotlib>=3.9,<4",
+        "playwright~=1.55",
+    ],
+    extras_require={
+        "test": ["pytest~=9.0", "hypothesis~=6.140"],
+    },
+)
