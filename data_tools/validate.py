@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from dlt_jax.data import DatasetError, Example, ExampleError, read_examples, read_splits
 from dlt_jax.layout import (DEFAULT_VOCAB, Encoded, HtmlError, LayoutError, OutputStyle, Vocabulary,
-                            encode_layout, layout_element_types, parse_html, split_layout)
+                            encode_layout, layout_element_types, parse_html)
 
 DEFAULT_MAX_SLOTS = 128
 
@@ -78,7 +78,7 @@ def check_example(example: Example, max_slots: int = DEFAULT_MAX_SLOTS,
         error(f"layout[{problem.key!r}]", f"{problem.reason}: {problem.message}")
         return found
 
-    if found.element_types and _root_types(example.layout) != ["section"]:
+    if found.element_types and layout_element_types(example.layout, roots_only=True) != ["section"]:
         warn("layout", "the structure's top should be exactly one `section` (CONVENTIONS.md)")
     if example.used_elements is not None:
         declared, actual = set(map(str, example.used_elements)), set(found.element_types)
@@ -86,11 +86,6 @@ def check_example(example: Example, max_slots: int = DEFAULT_MAX_SLOTS,
             error("used_elements", f"lists {sorted(declared - actual)} not in the layout and misses "
                                    f"{sorted(actual - declared)}")
     return found
-
-
-def _root_types(layout: Any) -> list[str]:
-    structure, _ = split_layout(layout)
-    return [key.split("@", 1)[0].split(".", 1)[0] for key in structure.keys()]
 
 
 def _boxes_problem(boxes: Any, node_count: int) -> str | None:

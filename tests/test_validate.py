@@ -144,3 +144,14 @@ def test_exit_codes_for_clean_broken_and_usage_errors(dataset, tmp_path, capsys)
     with pytest.raises(SystemExit) as usage:
         validator.main([])
     assert usage.value.code == 2
+
+
+def test_structure_without_a_single_section_root_is_warned(dataset):
+    def two_roots(record):
+        structure = record["layout"]["data"]["structure"]
+        section = structure["section@div.container"]
+        structure._pairs = [("wrapper@div.container", section)]
+    edit_example(dataset, "hero_basic", two_roots)
+    report, errors = errors_of(dataset)
+    assert errors == []
+    assert [(w["id"], w["field"]) for w in report.warnings] == [("hero_basic", "layout")]

@@ -209,10 +209,11 @@ def split_layout(layout: Any) -> tuple[Any, Any]:
     return structure, props
 
 
-def layout_element_types(layout: Any) -> list[str]:
-    """Every element type of a layout, in output preorder (repeats kept)."""
+def layout_element_types(layout: Any, roots_only: bool = False) -> list[str]:
+    """Every element type of a layout (or of its top elements), in output preorder, repeats kept."""
     structure, _ = split_layout(layout)
-    return [element.type for element in _flatten_structure(structure, DEFAULT_VOCAB, check_types=False)]
+    return [element.type for element in _flatten_structure(structure, DEFAULT_VOCAB, check_types=False)
+            if not roots_only or element.parent is None]
 
 
 def encode_layout(tree: HtmlTree, layout: Any, vocab: Vocabulary = DEFAULT_VOCAB,
