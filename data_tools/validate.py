@@ -88,6 +88,15 @@ def check_example(example: Example, max_slots: int = DEFAULT_MAX_SLOTS,
     return found
 
 
+def _check_guarded(example: Example, max_slots: int) -> Checked:
+    """check_example, with a failure inside it reported on this example rather than ending the run."""
+    try:
+        return check_example(example, max_slots)
+    except Exception as error:  # noqa: BLE001 - one example must never stop the run
+        return Checked(errors=[ExampleError(example.id, "(internal)",
+                                            f"validation crashed: {type(error).__name__}: {error}")])
+
+
 def _boxes_problem(boxes: Any, node_count: int) -> str | None:
     if not isinstance(boxes, list):
         return f"expected a list of [x, y, w, h], got {type(boxes).__name__}"
@@ -196,7 +205,7 @@ def validate(path: str | Path, max_slots: int = DEFAULT_MAX_SLOTS, progress: boo
         _check_folder_listing(path, splits, report)
     seen_ids: set[str] = set()
     for record in tqdm(records, total=total, desc="validating", unit="ex", disable=not progress):
-        checked = None if isinstance(record, ExampleError) else check_example(record, max_slots)
+        checked = None if isinstance(record, ExampleError) else _check_guarded(record, max_slots)
         report.add(record, checked)
         record_id = record.example_id if isinstance(record, ExampleError) else record.id
         if record_id in seen_ids:

@@ -155,3 +155,26 @@ def test_structure_without_a_single_section_root_is_warned(dataset):
     report, errors = errors_of(dataset)
     assert errors == []
     assert [(w["id"], w["field"]) for w in report.warnings] == [("hero_basic", "layout")]
+
+
+def test_json_nested_too_deeply_is_reported(dataset):
+    deep = '{"section": ' * 5000 + '""' + "}" * 5000
+    (dataset / "train/hero_basic/example.json").write_text('{"id": "hero_basic", "structure": ' + deep + "}")
+    report, errors = errors_of(dataset)
+    assert errors == [("hero_basic", "example.json")]
+    assert "nested too deeply" in report.errors[0]["message"]
+
+
+def test_an_example_that_crashes_a_check_is_reported_and_the_run_goes_on(dataset, monkeypatch):
+    real_check = validator.check_example
+
+    def crash_on_hero(example, *args):
+        if example.id == "hero_basic":
+            raise RuntimeError("boom")
+        return real_check(example, *args)
+
+    monkeypatch.setattr(validator, "check_example", crash_on_hero)
+    report, errors = errors_of(dataset)
+    assert errors == [("hero_basic", "(internal)")]
+    assert "RuntimeError: boom" in report.errors[0]["message"]
+    assert report.examples == 5 and report.valid == 4

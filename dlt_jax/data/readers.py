@@ -131,6 +131,8 @@ def _parse_json_object(example_id: str, field: str, text: str) -> Any:
         record = load_json(text)
     except json.JSONDecodeError as error:
         raise ExampleError(example_id, field, f"broken JSON: {error}") from None
+    except RecursionError:
+        raise ExampleError(example_id, field, "JSON nested too deeply to read") from None
     if not isinstance(record, JsonObject):
         raise ExampleError(example_id, field, f"expected a JSON object, got {type(record).__name__}")
     return record
