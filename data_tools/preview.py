@@ -1,0 +1,159 @@
+"""Contact sheet: a grid of examples with their element boxes and types drawn over the screenshots.
+
+`python -m data_tools.preview DIR --out sheet.png [--count 12]` reads a canonical
+data set folder, so a person can check the labels by eye.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from dlt_jax.layout import load_json, parse_html
+
+TYPE_COLOURS = {
+    "section": (120, 120, 120), "grid": (0, 150, 136), "column": (76, 175, 80), "wrapper": (158, 158, 158),
+    "freedom": (233, 30, 99), "heading": (244, 67, 54), "paragraph": (33, 150, 243), "button": (255, 152, 0),
+    "icon": (156, 39, 176), "image": (0, 188, 212), "list": (121, 85, 72), "map": (139, 195, 74),
+    "qr": (63, 81, 181), "counter": (255, 87, 34), "divider": (96, 125, 139), "video": (103, 58, 183),
+    "marquee": (205, 220, 57), "carousel": (255, 193, 7), "accordion": (0, 121, 107), "tab": (194, 24, 91),
+    "social": (3, 169, 244), "gallery": (255, 235, 59), "masonry": (255, 111, 0),
+    "bi": (0, 0, 0), "bo": (60, 60, 60), "bv": (20, 20, 20),
+}
+_CONTAINERS = frozenset(("grid", "freedom", "carousel", "accordion", "tab", "gallery", "masonry", "marquee"))
+_FONT_PATHS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+               "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf")
+
+
+def _font(size: int):
+    from PIL import ImageFont
+    for path in _FONT_PATHS:
+        if os.path.exists(path):
+            return ImageFont.truetype(path, size)
+    return ImageFont.load_default()
+
+
+def element_boxes(html_object, actions: list[str], boxes: list[list[float]]) -> list[tuple[str, list[float], int]]:
+    """(type or prop name, union box of its member nodes, depth) per element/prop, in preorder."""
+    tree = parse_html(html_object)
+    owner: list[int | None] = [None] * len(tree)
+    elements: list[list] = []
+    for index, action in enumerate(actions):
+        node = tree[index]
+        if action == "MERGE_UP" and node.parent is not None and owner[node.parent] is not None:
+            owner[index] = owner[node.parent]
+        elif action == "MERGE_LEFT" and tree.previous_sibling(index) is not None \
+                and owner[tree.previous_sibling(index)] is not None:
+            owner[index] = owner[tree.previous_sibling(index)]
+        elif action.startswith("PROP_"):
+            elements.append([action[5:].lower(), [], node.depth])
+            elements[-1][1].append(boxes[index])
+            continue
+        elif action in ("DROP", "MERGE_UP", "MERGE_LEFT"):
+            continue
+        else:
+            owner[index] = len(elements)
+            elements.append([action, [], node.depth])
+        elements[owner[index]][1].append(boxes[index])
+    out = []
+    for name, member_boxes, depth in elements:
+        real = [b for b in member_boxes if b[2] > 0 and b[3] > 0]
+        if not real:
+            continue
+        x0 = min(b[0] for b in real)
+        y0 = min(b[1] for b in real)
+        x1 = max(b[0] + b[2] for b in real)
+        y1 = max(b[1] + b[3] for b in real)
+        out.append((name, [x0, y0, x1 - x0, y1 - y0], depth))
+    return out
+
+
+def draw_example(image, html_object, actions, boxes, title: str = ""):
+    """The screenshot with every element's box and type drawn on it."""
+    from PIL import ImageDraw
+    image = image.convert("RGB")
+    overlay = image.copy()
+    draw = ImageDraw.Draw(overlay)
+    font = _font(10)
+    for name, (x, y, w, h), depth in element_boxes(html_object, actions, boxes):
+        colour = TYPE_COLOURS.get(name, (255, 0, 255))
+        width = 1 if name in ("section", "bi", "bo", "bv") else 2
+        draw.rectangle([x, y, max(x, x + w - 1), max(y, y + h - 1)], outline=colour, width=width)
+        label = name
+        tw = draw.textlength(label, font=font)
+        lx, ly = x, y
+        if name in ("bi", "bo", "bv"):  # props: bottom-left, out of the way of the structure
+            ly = y + h - 12
+        elif name in _CONTAINERS:  # containers: top-right, so the first child's label stays readable
+            lx = max(x, x + w - tw - 3)
+        draw.rectangle([lx, ly, lx + tw + 3, ly + 11], fill=colour)
+        draw.text((lx + 2, ly), label, fill=(255, 255, 255) if sum(colour) < 500 else (0, 0, 0), font=font)
+    if title:
+        tw = draw.textlength(title, font=_font(11))
+        draw.rectangle([0, image.height - 14, tw + 6, image.height], fill=(0, 0, 0))
+        draw.text((3, image.height - 14), title, fill=(255, 255, 0), font=_font(11))
+    return overlay
+
+
+def read_examples(root: str, count: int, split: str | None = None) -> list[tuple[str, dict]]:
+    """(folder, parsed example.json) of the first `count` examples of a canonical folder."""
+    found = []
+    splits = [split] if split else sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
+    for name in splits:
+        base = os.path.join(root, name)
+        for ident in sorted(os.listdir(base)):
+            path = os.path.join(base, ident, "example.json")
+            if os.path.exists(path):
+                with open(path, encoding="utf-8") as f:
+                    found.append((os.path.join(base, ident), load_json(f.read())))
+    found.sort(key=lambda item: item[1]["id"])
+    return found[:count]
+
+
+def contact_sheet(root: str, out_path: str, count: int = 12, columns: int = 3, cell_width: int = 512,
+                  split: str | None = None) -> int:
+    """Draws `count` examples of a data set folder into one PNG; returns how many were drawn."""
+    from PIL import Image
+    from dlt_jax.layout import encode_layout
+    tiles = []
+    for folder, record in read_examples(root, count, split):
+        html_object = record["structure"]["data"]
+        layout = record["layout"]
+        data = layout["data"]
+        props = layout.get("props", data.get("props") if hasattr(data, "get") else None)
+        target = {"structure": data["structure"], "props": props if props is not None else {}}
+        actions = list(encode_layout(parse_html(html_object), target).actions)
+        image = Image.open(os.path.join(folder, record["screenshot"]["path"]))
+        title = f"{record['id']}  {record.get('category', '')}"
+        tile = draw_example(image, html_object, actions, record["html_boxes"], title)
+        if tile.width != cell_width:
+            tile = tile.resize((cell_width, round(tile.height * cell_width / tile.width)))
+        tiles.append(tile)
+    if not tiles:
+        raise ValueError(f"no examples found under {root}")
+    rows = [tiles[i:i + columns] for i in range(0, len(tiles), columns)]
+    heights = [max(t.height for t in row) + 6 for row in rows]
+    sheet = Image.new("RGB", (columns * (cell_width + 6), sum(heights)), (255, 255, 255))
+    y = 0
+    for row, height in zip(rows, heights):
+        for j, tile in enumerate(row):
+            sheet.paste(tile, (j * (cell_width + 6), y))
+        y += height
+    sheet.save(out_path)
+    return len(tiles)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", help="canonical data set folder (dataset_config.yaml + split folders)")
+    parser.add_argument("--out", required=True, help="PNG file to write")
+    parser.add_argument("--count", type=int, default=12)
+    parser.add_argument("--columns", type=int, default=3)
+    parser.add_argument("--split", default=None)
+    args = parser.parse_args(argv)
+    drawn = contact_sheet(args.root, args.out, args.count, args.columns, split=args.split)
+    print(f"wrote {args.out} ({drawn} examples)")
+
+
+if __name__ == "__main__":
+    main()

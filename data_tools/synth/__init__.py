@@ -1,0 +1,89 @@
+"""Synthetic website sections, labelled exactly by CONVENTIONS.md.
+
+`generate_example(seed, index)` builds one section (html page, html object,
+layout, per-node actions, visual cues) from an rng derived from (seed, index),
+so any subset of a data set regenerates byte for byte.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+from data_tools.synth import design
+from data_tools.synth.archetypes import ARCHETYPES
+from data_tools.synth.blocks import Ctx
+from data_tools.synth.nodes import Node, apply_chain_rules, layout_of, link_parents, preorder, to_html, to_html_object
+from dlt_jax.layout.jsonio import JsonObject
+
+MAX_NODES = 128
+SPELLINGS = ("dot", "at", "mixed")
+SPELLING_WEIGHTS = (0.55, 0.3, 0.15)
+BLOCK_NAMES = {"hero_background_image": "hero", "hero_background_video": "hero", "hero_two_column": "hero",
+               "features": "features", "services": "services", "pricing": "pricing", "testimonials": "testimonials",
+               "team": "team", "gallery": "gallery", "masonry": "portfolio", "faq": "faq", "tabs": "tabs",
+               "stats": "stats", "call_to_action": "cta", "contact": "contact", "footer": "footer",
+               "logo_marquee": "logos", "app_download": "app", "blog": "blog", "video": "video", "collage": "about"}
+
+PAGE_CSS = ("*{box-sizing:border-box}html,body{margin:0;padding:0;background:#ffffff}"
+            "img,video,iframe{max-width:100%}"
+            "@keyframes synth-scroll{from{transform:translateX(0)}to{transform:translateX(-50%)}}")
+
+
+@dataclasses.dataclass
+class SynthExample:
+    """One generated section with its exact labels."""
+
+    id: str
+    category: str
+    width: int
+    page_html: str                  # full html document (inline css); the section is body's first child
+    html_object: JsonObject         # DATA_FORMAT §1.1
+    layout: JsonObject              # {"structure", "props"}
+    actions: list[str]              # one per node, preorder
+    visual_cues: list[dict]         # [{"node": i, "cue": name}]
+    naming: str                     # class naming habit: bem, utility, compact, opaque
+    spelling: str                   # key spelling habit: dot, at, mixed
+    attempts: int = 1
+
+
+def example_id(seed: int, index: int) -> str:
+    return f"synth-{seed}-{index:06d}"
+
+
+def generate_example(seed: int, index: int, width: int | None = None, archetype: str | None = None) -> SynthExample:
+    """Builds example `index` of the data set `seed` (retrying with derived rngs if it is too large)."""
+    for attempt in range(20):
+        rng = random.Random(f"dlt-synth:{seed}:{index}:{attempt}")
+        name = archetype or rng.choice(sorted(ARCHETYPES))
+        example = _build(rng, name, width, example_id(seed, index))
+        if len(example.actions) <= MAX_NODES:
+            example.attempts = attempt + 1
+            return example
+    raise RuntimeError(f"example {index} of seed {seed}: every attempt had more than {MAX_NODES} nodes")
+
+
+def _build(rng: random.Random, name: str, width: int | None, ident: str) -> SynthExample:
+    theme = design.make_theme(rng, width)
+    naming = rng.choices(design.NAMING_MODES, design.NAMING_WEIGHTS)[0]
+    spelling = rng.choices(SPELLINGS, SPELLING_WEIGHTS)[0]
+    ctx = Ctx(rng, theme, design.Namer(rng, naming, BLOCK_NAMES[name]), spelling)
+    root = ARCHETYPES[name](ctx)
+    apply_chain_rules(root)
+    link_parents(root)
+    nodes = list(preorder(root))
+    for node in nodes:
+        node.key = _spell(rng, node, spelling)
+    cues = [{"node": i, "cue": cue} for i, node in enumerate(nodes) for cue in node.cues]
+    page = (f"<!doctype html><html><head><meta charset=\"utf-8\"><style>{PAGE_CSS}</style></head>"
+            f"<body style=\"width:{theme.width}px\">{to_html(root)}</body></html>")
+    return SynthExample(id=ident, category=name, width=theme.width, page_html=page, html_object=to_html_object(root),
+                        layout=layout_of(root), actions=[n.action for n in nodes], visual_cues=cues,
+                        naming=naming, spelling=spelling)
+
+
+def _spell(rng: random.Random, node: Node, habit: str) -> str:
+    preferred = habit
+    if habit == "mixed":
+        preferred = "dash" if node.classes and rng.random() < 0.5 else rng.choice(("dot", "at"))
+    return design.key_for(node.tag, node.classes, design.spelling_for(node.classes, preferred))

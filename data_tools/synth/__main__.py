@@ -1,0 +1,89 @@
+"""Generate synthetic sections, render them with headless Chromium, write a canonical data set.
+
+    python -m data_tools.synth --out DIR --num N --seed S [--splits 0.9,0.05,0.05] [--width W]
+        [--chromium PATH] [--stats] [--preview FILE.png] [--clean] [--keep-html]
+
+Without --out it only generates (no browser) and, with --stats, prints the frequency table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from data_tools.synth import generate_example
+from data_tools.synth.dataset import format_statistics, missing_actions, parse_splits, statistics, write_dataset
+
+
+def _width(text: str) -> int:
+    value = int(text)
+    if not 320 <= value <= 3840:
+        raise argparse.ArgumentTypeError(f"--width {value} outside 320..3840 px")
+    return value
+
+
+def _clean(out: str) -> None:
+    """Removes what a previous run wrote (split folders, config), so no stale example stays listed."""
+    import shutil
+    from data_tools.synth.dataset import SPLIT_NAMES
+    for name in SPLIT_NAMES:
+        shutil.rmtree(os.path.join(out, name), ignore_errors=True)
+    config = os.path.join(out, "dataset_config.yaml")
+    if os.path.exists(config):
+        os.remove(config)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m data_tools.synth", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", help="output folder (canonical layout); omit to only generate")
+    parser.add_argument("--num", type=int, required=True, help="number of examples")
+    parser.add_argument("--seed", type=int, default=0, help="data set seed (same seed, same bytes)")
+    parser.add_argument("--start", type=int, default=0, help="first example index (to (re)make a slice)")
+    parser.add_argument("--splits", default="0.9,0.05,0.05", help="train,val,test shares")
+    parser.add_argument("--width", type=_width, default=None,
+                        help="viewport width in px for every example (default: random 1280..1920 each)")
+    parser.add_argument("--chromium", default=None, help="Chromium executable (default: $DLT_CHROMIUM, /usr/bin/chromium)")
+    parser.add_argument("--format", choices=("jpg", "png"), default="jpg", help="screenshot file format")
+    parser.add_argument("--max-side", type=int, default=512, help="scale screenshots so the long side is this (0: keep)")
+    parser.add_argument("--quality", type=int, default=80, help="JPEG quality")
+    parser.add_argument("--clean", action="store_true",
+                        help="first remove --out's split folders and dataset_config.yaml (other files stay)")
+    parser.add_argument("--keep-html", action="store_true", help="also write each section's html+css (section.html)")
+    parser.add_argument("--stats", action="store_true", help="print the action/type/cue frequency table")
+    parser.add_argument("--preview", default=None, help="write a contact sheet PNG of the first examples")
+    parser.add_argument("--preview-count", type=int, default=12)
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    splits = parse_splits(args.splits)
+    if args.preview and not args.out:
+        parser.error("--preview draws rendered examples: give --out")
+
+    status = 0
+    if args.out and args.clean:
+        _clean(args.out)
+    if args.out:
+        summary = write_dataset(args.out, args.num, args.seed, splits, args.width, args.chromium, args.format,
+                                args.max_side, args.quality, args.keep_html, args.start, not args.no_progress)
+        per_split = ", ".join(f"{k}={len(v)}" for k, v in summary.written.items())
+        rate = summary.count / max(summary.seconds, 1e-9)
+        print(f"wrote {summary.count} examples to {args.out} ({per_split}); skipped {len(summary.skipped)}; "
+              f"{summary.bytes_written / 1e6:.1f} MB; {summary.seconds:.1f} s, {rate:.2f} examples/s "
+              f"on {os.cpu_count()} CPU cores (generation + rendering + writing)")
+        status = 1 if summary.skipped else 0
+    if args.stats:
+        examples = [generate_example(args.seed, i, args.width) for i in range(args.start, args.start + args.num)]
+        stats = statistics(examples)
+        print(format_statistics(stats))
+        missing = missing_actions(stats)
+        if missing:
+            print(f"missing actions: {', '.join(missing)}", file=sys.stderr)
+    if args.preview:
+        from data_tools.preview import contact_sheet
+        drawn = contact_sheet(args.out, args.preview, args.preview_count)
+        print(f"wrote contact sheet {args.preview} ({drawn} examples)")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

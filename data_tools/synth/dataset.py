@@ -1,0 +1,219 @@
+"""Writes generated + rendered examples in the canonical folder layout (DATA_FORMAT §1.3), and their statistics."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import os
+import sys
+import time
+
+import yaml
+
+from data_tools import render
+from data_tools.synth import SynthExample, generate_example
+from dlt_jax.layout import CONTENT_KEYS
+from dlt_jax.layout.jsonio import JsonObject, dump_json
+from dlt_jax.layout.vocab import DEFAULT_VOCAB
+
+SPLIT_NAMES = ("train", "val", "test")
+_GOLDEN = 0.6180339887498949
+
+
+def split_of(index: int, fractions: tuple[float, ...]) -> str:
+    """Deterministic split of example `index`: a low-discrepancy sequence keeps the shares exact-ish
+    and never changes an example's split when the data set grows."""
+    u = (index * _GOLDEN) % 1.0
+    edge = 0.0
+    for name, share in zip(SPLIT_NAMES, fractions):
+        edge += share
+        if u < edge:
+            return name
+    return SPLIT_NAMES[len(fractions) - 1]
+
+
+def parse_splits(text: str) -> tuple[float, ...]:
+    values = tuple(float(v) for v in text.split(","))
+    if not 1 <= len(values) <= 3 or any(v < 0 for v in values) or abs(sum(values) - 1.0) > 1e-6:
+        raise ValueError(f"--splits wants 1 to 3 non-negative shares summing to 1 (train,val,test), got {text!r}")
+    return values
+
+
+def example_record(example: SynthExample, seed: int, index: int, shot_name: str, width: int, height: int,
+                   boxes: list[list[float]], rendered: tuple[int, int]) -> JsonObject:
+    """The example.json object (canonical layout) with the synthetic extras."""
+    return JsonObject([
+        ("id", example.id),
+        ("screenshot", JsonObject([("path", shot_name), ("width", width), ("height", height)])),
+        ("structure", JsonObject([("type", "HTMLObject"), ("data", example.html_object)])),
+        ("layout", JsonObject([("type", "SectionLayout"),
+                               ("data", JsonObject([("structure", example.layout["structure"])])),
+                               ("props", example.layout["props"])])),
+        ("html_boxes", boxes),
+        ("category", example.category),
+        ("visual_cues", [JsonObject([("node", c["node"]), ("cue", c["cue"])]) for c in example.visual_cues]),
+        ("synth", JsonObject([("seed", seed), ("index", index), ("naming", example.naming),
+                              ("spelling", example.spelling), ("rendered_width", rendered[0]),
+                              ("rendered_height", rendered[1])])),
+    ])
+
+
+@dataclasses.dataclass
+class WriteSummary:
+    written: dict[str, list[str]]
+    skipped: list[tuple[str, str]]
+    seconds: float
+    bytes_written: int
+
+    @property
+    def count(self) -> int:
+        return sum(len(v) for v in self.written.values())
+
+
+def _dom_matches(example: SynthExample, rendering: render.Rendering) -> str | None:
+    """None when the DOM walk saw exactly the generated nodes, else why not."""
+    from dlt_jax.layout import parse_html
+    tree = parse_html(example.html_object)
+    if len(tree) != len(rendering.nodes):
+        return f"the browser saw {len(rendering.nodes)} element nodes, the html object has {len(tree)}"
+    for index, (node, seen) in enumerate(zip(tree, rendering.nodes)):
+        if node.tag != seen.tag or tuple(node.classes) != tuple(seen.classes):
+            return f"node {index}: html object {node.key.key!r}, browser <{seen.tag} class={' '.join(seen.classes)!r}>"
+    return None
+
+
+def write_dataset(out: str, num: int, seed: int, splits: tuple[float, ...] = (0.9, 0.05, 0.05),
+                  width: int | None = None, chromium: str | None = None, image_format: str = "jpg",
+                  max_side: int = 512, quality: int = 80, keep_html: bool = False, start: int = 0,
+                  progress: bool = True) -> WriteSummary:
+    """Generates, renders and writes examples start..start+num-1 of data set `seed` under `out`."""
+    os.makedirs(out, exist_ok=True)
+    written: dict[str, list[str]] = {name: [] for name in SPLIT_NAMES[: len(splits)]}
+    skipped: list[tuple[str, str]] = []
+    examples: dict[str, tuple[int, SynthExample]] = {}
+    total_bytes = 0
+    began = time.perf_counter()
+
+    def jobs():
+        for index in range(start, start + num):
+            example = generate_example(seed, index, width)
+            examples[example.id] = (index, example)
+            yield example.id, "html", example.page_html, example.width
+
+    with render.Renderer(chromium) as renderer:
+        for ident, rendering, error in renderer.render_many(jobs(), progress=progress, total=num):
+            index, example = examples.pop(ident)
+            if rendering is not None:
+                error = _dom_matches(example, rendering)
+            if error is not None:
+                skipped.append((ident, error))
+                print(f"synth: skipped {ident}: {error}", file=sys.stderr)
+                continue
+            stored_w, stored_h, scale = render.stored_size(rendering.width, rendering.height, max_side)
+            shot = render.encode_screenshot(rendering.png, stored_w, stored_h, image_format, quality)
+            boxes = render.scale_boxes(rendering.boxes, scale, stored_w, stored_h)
+            split = split_of(index, splits)
+            folder = os.path.join(out, split, ident)
+            os.makedirs(folder, exist_ok=True)
+            shot_name = f"screenshot.{image_format}"
+            record = example_record(example, seed, index, shot_name, stored_w, stored_h, boxes,
+                                    (rendering.width, rendering.height))
+            text = dump_json(record)
+            with open(os.path.join(folder, shot_name), "wb") as f:
+                f.write(shot)
+            with open(os.path.join(folder, "example.json"), "w", encoding="utf-8") as f:
+                f.write(text)
+            total_bytes += len(shot) + len(text.encode())
+            if keep_html:
+                with open(os.path.join(folder, "section.html"), "w", encoding="utf-8") as f:
+                    f.write(example.page_html)
+            written[split].append(ident)
+    _write_config(out, written)
+    return WriteSummary(written, skipped, time.perf_counter() - began, total_bytes)
+
+
+def _write_config(out: str, written: dict[str, list[str]]) -> None:
+    """dataset_config.yaml lists every example id found under each split folder (so reruns that add examples merge)."""
+    splits = {}
+    for name in written:
+        base = os.path.join(out, name)
+        ids = sorted(d for d in os.listdir(base) if os.path.exists(os.path.join(base, d, "example.json"))) \
+            if os.path.isdir(base) else []
+        splits[name] = ids
+    with open(os.path.join(out, "dataset_config.yaml"), "w", encoding="utf-8") as f:
+        yaml.safe_dump({"splits": splits}, f, sort_keys=False, default_flow_style=None, width=100)
+
+
+# --- statistics ----------------------------------------------------------------------
+
+def statistics(examples: list[SynthExample]) -> dict:
+    """Frequencies of actions, element types, categories, naming habits, key spellings and visual cues."""
+    actions = collections.Counter()
+    categories = collections.Counter()
+    namings = collections.Counter()
+    spellings = collections.Counter()
+    cues = collections.Counter()
+    key_styles = collections.Counter()
+    nodes = 0
+    with_cues = 0
+    duplicate_keys = 0
+    for example in examples:
+        actions.update(example.actions)
+        categories[example.category] += 1
+        namings[example.naming] += 1
+        spellings[example.spelling] += 1
+        cues.update({c["cue"] for c in example.visual_cues})
+        with_cues += bool(example.visual_cues)
+        nodes += len(example.actions)
+        duplicate_keys += _has_duplicate_siblings(example.html_object)
+        _count_key_styles(example.html_object, key_styles)
+    return {"examples": len(examples), "nodes": nodes, "actions": actions, "categories": categories,
+            "naming": namings, "spelling": spellings, "key_styles": key_styles, "cues": cues,
+            "with_cues": with_cues, "with_duplicate_sibling_keys": duplicate_keys}
+
+
+def _has_duplicate_siblings(obj) -> bool:
+    if not isinstance(obj, JsonObject):
+        return False
+    keys = [k for k, v in obj.items() if not (isinstance(v, str) and k in CONTENT_KEYS)]
+    return len(keys) != len(set(keys)) or any(_has_duplicate_siblings(v) for _, v in obj.items())
+
+
+def _count_key_styles(obj, counter: collections.Counter) -> None:
+    if not isinstance(obj, JsonObject):
+        return
+    for key, value in obj.items():
+        if isinstance(value, str) and key in CONTENT_KEYS:
+            continue
+        tag_end = 1
+        while tag_end < len(key) and key[tag_end].isalnum():
+            tag_end += 1
+        counter[{".": "dot", "@": "at", "-": "dash"}.get(key[tag_end:tag_end + 1], "bare")] += 1
+        _count_key_styles(value, counter)
+
+
+def format_statistics(stats: dict) -> str:
+    """A plain-text frequency table; every action of the default vocabulary is listed, zeros included."""
+    lines = [f"examples: {stats['examples']}   nodes: {stats['nodes']}"]
+    n = max(stats["examples"], 1)
+    lines.append("\naction              nodes   share   (element types, then structural actions)")
+    for action in DEFAULT_VOCAB.element_types + ("MERGE_UP", "MERGE_LEFT", "DROP") + DEFAULT_VOCAB.prop_actions:
+        count = stats["actions"].get(action, 0)
+        flag = "   <-- MISSING" if count == 0 else ""
+        lines.append(f"  {action:16s} {count:7d}  {100 * count / max(stats['nodes'], 1):5.1f}%{flag}")
+    for title, key in (("category", "categories"), ("class naming", "naming"), ("key spelling habit", "spelling"),
+                       ("node key spelling", "key_styles"), ("visual cue (examples having it)", "cues")):
+        lines.append(f"\n{title}")
+        for name, count in sorted(stats[key].items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"  {name:34s} {count:6d}  {100 * count / n:5.1f}%" if key != "key_styles" else
+                         f"  {name:34s} {count:6d}")
+    lines.append(f"\nexamples with at least one visual cue: {stats['with_cues']} ({100 * stats['with_cues'] / n:.1f}%)")
+    lines.append(f"examples with duplicate sibling keys: {stats['with_duplicate_sibling_keys']} "
+                 f"({100 * stats['with_duplicate_sibling_keys'] / n:.1f}%)")
+    return "\n".join(lines)
+
+
+def missing_actions(stats: dict) -> list[str]:
+    wanted = DEFAULT_VOCAB.element_types + ("MERGE_UP", "MERGE_LEFT", "DROP") + DEFAULT_VOCAB.prop_actions
+    return [a for a in wanted if stats["actions"].get(a, 0) == 0]
+
