@@ -10,7 +10,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=find_packages(include=["dlt_jax", "dlt_jax.*", "data_tools", "data_tools.*"]),
+    packages=find_packages(include=["dlt_jax", "dlt_jax.*", "data_tools", "data_tools.*", "configs"]),
     include_package_data=True,
     package_data={"dlt_jax": ["data/bundled/**/*", "data/embedded/**/*"]},
     install_requires=[

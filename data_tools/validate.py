@@ -21,94 +21,10 @@ from typing import Any
 from tqdm import tqdm
 
 from dlt_jax.data import DatasetError, Example, ExampleError, read_examples, read_splits
-from dlt_jax.layout import (DEFAULT_VOCAB, Encoded, HtmlError, LayoutError, OutputStyle, Vocabulary,
-                            encode_layout, layout_element_types, parse_html)
+from dlt_jax.data.checks import DEFAULT_MAX_SLOTS, Checked, check_example, check_example_guarded
+from dlt_jax.layout import DEFAULT_VOCAB, OutputStyle
 
-DEFAULT_MAX_SLOTS = 128
-
-
-@dataclasses.dataclass
-class Checked:
-    """What validating one example found."""
-
-    errors: list[ExampleError] = dataclasses.field(default_factory=list)
-    warnings: list[ExampleError] = dataclasses.field(default_factory=list)
-    node_count: int | None = None
-    encoded: Encoded | None = None
-    element_types: list[str] = dataclasses.field(default_factory=list)
-
-
-def check_example(example: Example, max_slots: int = DEFAULT_MAX_SLOTS,
-                  vocab: Vocabulary = DEFAULT_VOCAB) -> Checked:
-    """Every check of one example; never raises for bad data."""
-    found = Checked()
-    error = lambda field, message: found.errors.append(ExampleError(example.id, field, message))
-    warn = lambda field, message: found.warnings.append(ExampleError(example.id, field, message))
-
-    try:
-        image = example.load_screenshot()
-        if example.screenshot_size and example.screenshot_size != image.size:
-            error("screenshot", f"declared {example.screenshot_size[0]}x{example.screenshot_size[1]} "
-                                f"but the image is {image.size[0]}x{image.size[1]}")
-    except ExampleError as problem:
-        found.errors.append(problem)
-
-    try:
-        tree = parse_html(example.html)
-    except HtmlError as problem:
-        error(problem.field, problem.message)
-        return found
-    for message in tree.warnings:
-        warn("html", message)
-    found.node_count = len(tree)
-    if len(tree) > max_slots:
-        warn("html", f"{len(tree)} nodes, more than --max-slots {max_slots} (skipped in training)")
-    if example.html_boxes is not None:
-        box_problem = _boxes_problem(example.html_boxes, len(tree))
-        if box_problem:
-            error("html_boxes", box_problem)
-
-    if example.layout is None:
-        error("layout", "missing: training data needs a target layout")
-        return found
-    try:
-        found.encoded = encode_layout(tree, example.layout, vocab)
-        found.element_types = layout_element_types(example.layout)
-    except LayoutError as problem:
-        error(f"layout[{problem.key!r}]", f"{problem.reason}: {problem.message}")
-        return found
-
-    if found.element_types and layout_element_types(example.layout, roots_only=True) != ["section"]:
-        warn("layout", "the structure's top should be exactly one `section` (CONVENTIONS.md)")
-    if example.used_elements is not None:
-        declared, actual = set(map(str, example.used_elements)), set(found.element_types)
-        if declared != actual:
-            error("used_elements", f"lists {sorted(declared - actual)} not in the layout and misses "
-                                   f"{sorted(actual - declared)}")
-    return found
-
-
-def _check_guarded(example: Example, max_slots: int) -> Checked:
-    """check_example, with a failure inside it reported on this example rather than ending the run."""
-    try:
-        return check_example(example, max_slots)
-    except Exception as error:  # noqa: BLE001 - one example must never stop the run
-        return Checked(errors=[ExampleError(example.id, "(internal)",
-                                            f"validation crashed: {type(error).__name__}: {error}")])
-
-
-def _boxes_problem(boxes: Any, node_count: int) -> str | None:
-    if not isinstance(boxes, list):
-        return f"expected a list of [x, y, w, h], got {type(boxes).__name__}"
-    if len(boxes) != node_count:
-        return f"{len(boxes)} boxes for {node_count} html nodes (one per node, in preorder)"
-    for index, box in enumerate(boxes):
-        if not (isinstance(box, list) and len(box) == 4 and
-                all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box)):
-            return f"box {index} is {box!r}, expected [x, y, w, h] numbers"
-        if box[2] < 0 or box[3] < 0:
-            return f"box {index} has a negative size: {box!r}"
-    return None
+__all__ = ["Checked", "Report", "check_example", "main", "summary", "validate"]
 
 
 @dataclasses.dataclass
@@ -205,7 +121,7 @@ def validate(path: str | Path, max_slots: int = DEFAULT_MAX_SLOTS, progress: boo
         _check_folder_listing(path, splits, report)
     seen_ids: set[str] = set()
     for record in tqdm(records, total=total, desc="validating", unit="ex", disable=not progress):
-        checked = None if isinstance(record, ExampleError) else _check_guarded(record, max_slots)
+        checked = None if isinstance(record, ExampleError) else check_example_guarded(record, max_slots)
         report.add(record, checked)
         record_id = record.example_id if isinstance(record, ExampleError) else record.id
         if record_id in seen_ids:
@@ -237,9 +153,9 @@ def summary(report: Report) -> str:
         f"output style    {data['output_style']}",
         f"node count      min {data['node_count']['min']}  median {data['node_count']['median']}  "
         f"max {data['node_count']['max']}  (over {report.max_slots}: {data['over_max_slots']})",
-        f"props           " + "  ".join(f"{k} {v}" for k, v in data["props"].items()),
-        f"elements        " + "  ".join(f"{k} {v}" for k, v in data["elements"].items()),
-        f"actions         " + "  ".join(f"{k} {v}" for k, v in data["actions"].items()),
+        "props           " + "  ".join(f"{k} {v}" for k, v in data["props"].items()),
+        "elements        " + "  ".join(f"{k} {v}" for k, v in data["elements"].items()),
+        "actions         " + "  ".join(f"{k} {v}" for k, v in data["actions"].items()),
     ]
     for title, entries in (("errors", data["errors"]), ("warnings", data["warnings"])):
         lines.append(f"{title:<16}{len(entries)}")

@@ -1,6 +1,5 @@
 """JSON with repeated keys survives load -> dump unchanged."""
 
-import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -123,3 +123,9 @@ def test_url_screenshots_download_once_into_the_cache(tmp_path, loopback_server)
     assert requests.count("/shot.png") == 1
     assert isinstance(missing, ExampleError) and missing.field == "screenshot"
     assert "404" in missing.message and "missing.png" in missing.message
+
+
+def test_example_errors_survive_pickling_for_worker_processes():
+    import pickle
+    error = pickle.loads(pickle.dumps(ExampleError("e7", "html", "bad key")))
+    assert (error.example_id, error.field, error.message, str(error)) == ("e7", "html", "bad key", "e7: html: bad key")

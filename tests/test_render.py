@@ -109,7 +109,7 @@ def test_synthetic_set_renders_validates_clean_and_is_byte_identical(tmp_path):
     from data_tools.synth.dataset import write_dataset
     from data_tools.validate import validate
     first = write_dataset(str(tmp_path / "a"), 4, seed=9, chromium=CHROMIUM, progress=False)
-    second = write_dataset(str(tmp_path / "b"), 4, seed=9, chromium=CHROMIUM, progress=False)
+    write_dataset(str(tmp_path / "b"), 4, seed=9, chromium=CHROMIUM, progress=False)
     assert first.count == 4 and first.skipped == []
     report = validate(tmp_path / "a", progress=False).as_json()
     assert report["errors"] == [] and report["representable_share"] == 1.0

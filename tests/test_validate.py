@@ -166,14 +166,15 @@ def test_json_nested_too_deeply_is_reported(dataset):
 
 
 def test_an_example_that_crashes_a_check_is_reported_and_the_run_goes_on(dataset, monkeypatch):
-    real_check = validator.check_example
+    from dlt_jax.data import checks
+    real_check = checks.check_example
 
     def crash_on_hero(example, *args):
         if example.id == "hero_basic":
             raise RuntimeError("boom")
         return real_check(example, *args)
 
-    monkeypatch.setattr(validator, "check_example", crash_on_hero)
+    monkeypatch.setattr(checks, "check_example", crash_on_hero)
     report, errors = errors_of(dataset)
     assert errors == [("hero_basic", "(internal)")]
     assert "RuntimeError: boom" in report.errors[0]["message"]

@@ -115,7 +115,7 @@ def hero_background_video(ctx: Ctx) -> Node:
 
 
 def hero_two_column(ctx: Ctx) -> Node:
-    t, rng = ctx.theme, ctx.rng
+    rng = ctx.rng
     text = column(ctx, _hero_copy(ctx, "left", on_dark=False))
     if ctx.chance(0.3):
         text.children.append(paragraph(ctx, f"Trusted by {rng.randint(2, 90)},000+ teams worldwide",
@@ -164,7 +164,7 @@ def _text_link(ctx: Ctx) -> Node:
 
 
 def services(ctx: Ctx) -> Node:
-    t, rng = ctx.theme, ctx.rng
+    rng = ctx.rng
     head = intro(ctx, align=rng.choice(("center", None)))
     if ctx.chance(0.35):  # alternating image/text rows
         rows = []
@@ -293,7 +293,7 @@ def _avatar(ctx: Ctx) -> Node:
 
 
 def team(ctx: Ctx) -> Node:
-    t, rng = ctx.theme, ctx.rng
+    rng = ctx.rng
     cols = rng.choice((3, 4, 4))
     n = cols * rng.choice((1, 1, 2))
     if n > 6:
@@ -706,7 +706,7 @@ def _video_player(ctx: Ctx, w: int, h: int) -> Node:
 
 
 def video_section(ctx: Ctx) -> Node:
-    t, rng = ctx.theme, ctx.rng
+    rng = ctx.rng
     if ctx.chance(0.4):
         text = column(ctx, [heading(ctx, design.headline(rng), 2, margin=16), paragraph(ctx, design.sentences(rng, 2, 3)),
                             button_group(ctx, 1)])
@@ -721,7 +721,7 @@ def video_section(ctx: Ctx) -> Node:
 
 
 def collage(ctx: Ctx) -> Node:
-    t, rng = ctx.theme, ctx.rng
+    rng = ctx.rng
     height = rng.randint(440, 560)
     pieces = []
     spots = [(0, 0, 62, 64), (38, 30, 60, 62), (10, 58, 40, 42), (62, 0, 36, 28)]

@@ -20,6 +20,9 @@ class ExampleError(ValueError):
         self.field = field
         self.message = message
 
+    def __reduce__(self):  # so errors cross process boundaries (multi-process builds)
+        return type(self), (self.example_id, self.field, self.message)
+
     def as_dict(self) -> dict[str, str]:
         return {"id": self.example_id, "field": self.field, "message": self.message}
 
