@@ -1,0 +1,24 @@
+"""Shared test set-up: absl flags marked parsed, and a small built data set.
+
+grain worker processes read absl flags; pytest never runs `app.run`, so they
+are marked parsed here (NOTES_JAX.md).
+"""
+
+import pytest
+from absl import flags
+
+from dlt_jax.data.builder import build_dataset
+from dlt_jax.data.dataset import BuiltDataset
+from dlt_jax.data.readers import BUNDLED_DATA
+
+flags.FLAGS.mark_as_parsed()
+
+TEST_CANVAS = 64
+
+
+@pytest.fixture(scope="session")
+def bundled_data(tmp_path_factory) -> BuiltDataset:
+    """The bundled examples built once (64 px canvas) for the whole test session."""
+    path = build_dataset(BUNDLED_DATA, tmp_path_factory.mktemp("tfds"), image_size=TEST_CANVAS,
+                         workers=1, progress=False)
+    return BuiltDataset.open(path)
