@@ -263,7 +263,8 @@ def _process_all(source: Path, options: RecordOptions, staging: Path, workers: i
     try:
         with contextlib.ExitStack() as stack:
             if workers > 1:
-                pool = stack.enter_context(multiprocessing.get_context("fork").Pool(workers))
+                # spawn, not fork: the caller may have started JAX threads, and a fork of those can deadlock
+                pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers))
                 results = pool.imap(convert, records, chunksize=4)
             else:
                 results = map(convert, records)
