@@ -15,9 +15,8 @@ from dlt_jax.data.builder import REPORT_FILE, build_dataset, source_fingerprint
 from dlt_jax.data.dataset import BuiltDataset, find_built, resolve_dataset
 from dlt_jax.data.example import DatasetError
 from dlt_jax.data.readers import BUNDLED_DATA
-from dlt_jax.data.records import style_from_name
 from dlt_jax.data.transforms import LETTERBOX_FILL
-from dlt_jax.layout import DEFAULT_VOCAB, decode_layout, dump_json, load_json, parse_html
+from dlt_jax.layout import DEFAULT_VOCAB, OutputStyle, decode_layout, dump_json, load_json, parse_html
 
 MANIFEST = BUNDLED_DATA.parent / "manifest" / "manifest.jsonl"
 
@@ -59,7 +58,7 @@ def test_records_keep_html_layout_and_actions_that_decode_back(bundled_data):
         assert record["html"].decode() == dump_json(example.html)  # duplicate keys kept
         tree = parse_html(load_json(record["html"]))
         decoded = decode_layout(tree, DEFAULT_VOCAB.action_names(record["actions"]),
-                                style_from_name(record["output_style"].decode()))
+                                OutputStyle.from_name(record["output_style"].decode()))
         assert decoded.layout == load_json(record["layout"]) and not decoded.repairs
         assert record["original_size"].tolist() == list(example.screenshot_size)
         np.testing.assert_array_equal(record["html_boxes"], np.asarray(example.html_boxes, np.float32))

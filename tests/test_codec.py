@@ -227,3 +227,8 @@ def test_any_decoded_layout_round_trips_through_encode(data):
     assert again.repairs == {}
     assert dump_json(again.layout) == dump_json(layout)
     assert load_json(dump_json(again.layout)) == layout
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_style_names_read_back(style):
+    assert OutputStyle.from_name(style.name) == style

@@ -9,9 +9,8 @@ from configs import test as test_config
 from dlt_jax.data import dataset as dataset_module
 from dlt_jax.data.pipeline import kept_indices, make_pipeline, padded_eval_indices, shard_indices
 from dlt_jax.data.readers import BUNDLED_DATA
-from dlt_jax.data.records import style_from_name
 from dlt_jax.data.transforms import STRATEGIES, boxes_to_targets, letterbox_geometry
-from dlt_jax.layout import CONTENT_KEYS, decode_layout, load_json, parse_html
+from dlt_jax.layout import CONTENT_KEYS, OutputStyle, decode_layout, load_json, parse_html
 
 SHAPES = {  # key: (shape without batch, dtype) for the test config: N 64 slots, S 32 px, C 8 classes
     "image": ((32, 32, 3), np.float32), "tag_id": ((64,), np.int32), "class_ids": ((64, 8), np.int32),
@@ -72,7 +71,7 @@ def test_decoded_targets_reproduce_each_layout(config, bundled_data):
             tree = parse_html(load_json(record["html"]))
             n = int(batch["node_count"][row])
             names = bundled_data.vocab.action_names(batch["actions"][row, :n])
-            decoded = decode_layout(tree, names, style_from_name(record["output_style"].decode()))
+            decoded = decode_layout(tree, names, OutputStyle.from_name(record["output_style"].decode()))
             assert decoded.layout == load_json(record["layout"]) and not decoded.repairs
             seen += 1
     assert seen == 5

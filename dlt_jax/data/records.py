@@ -16,7 +16,7 @@ import numpy as np
 from dlt_jax.data.checks import Checked, check_example_guarded
 from dlt_jax.data.example import Example, ExampleError
 from dlt_jax.data.transforms import encode_image, letterbox_image
-from dlt_jax.layout import DEFAULT_VOCAB, OutputStyle, Vocabulary, dump_json, parse_html
+from dlt_jax.layout import DEFAULT_VOCAB, Vocabulary, dump_json, parse_html
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,13 +44,6 @@ class Processed:
     @property
     def node_count(self) -> int:
         return int(self.record["node_count"]) if self.record is not None else 0
-
-
-def style_from_name(name: str) -> OutputStyle:
-    """`type@original` -> OutputStyle('@', 'original') (the inverse of `OutputStyle.name`)."""
-    if not name.startswith("type") or len(name) < 6:
-        raise ValueError(f"not an output style name: {name!r}")
-    return OutputStyle(name[4], name[5:])
 
 
 def process_example(item: Example | ExampleError, options: RecordOptions, split: str = "train") -> Processed:

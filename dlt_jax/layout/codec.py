@@ -73,7 +73,15 @@ class OutputStyle:
 
     @property
     def name(self) -> str:
+        """`type@original`, `type.dot`, ...: how reports and stored records name a style."""
         return f"type{self.type_separator}{self.node_spelling}"
+
+    @classmethod
+    def from_name(cls, name: str) -> "OutputStyle":
+        """The inverse of `name`."""
+        if not name.startswith("type") or len(name) < 6:
+            raise ValueError(f"not an output style name: {name!r} (expected e.g. 'type@original')")
+        return cls(name[4], name[5:])
 
     def spell(self, tree: HtmlTree, index: int) -> str:
         key = tree[index].key
