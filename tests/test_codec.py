@@ -232,3 +232,16 @@ def test_any_decoded_layout_round_trips_through_encode(data):
 @pytest.mark.parametrize("style", STYLES)
 def test_style_names_read_back(style):
     assert OutputStyle.from_name(style.name) == style
+
+
+@pytest.mark.parametrize("html, action", [
+    ('{"section": {"div.class1": {"div.class2": {"p": "a", "p": "b"}}}}', "MERGE_UP"),
+    ('{"section": {"div.class1": {"p": "a"}, "div.class2": {"p": "b"}}}', "MERGE_LEFT"),
+])
+def test_data_format_two_node_wrapper_merges_up_or_left(html, action):
+    layout = ('{"structure": {"section@section": {"wrapper@div.class1@div.class2": '
+              '{"paragraph@p": "", "paragraph@p": ""}}}, "props": {}}')
+    tree, encoded = encode_text(html, layout)
+    class2 = next(n.index for n in tree.nodes if n.key.key == "div.class2")
+    assert (encoded.actions[1], encoded.actions[class2]) == ("wrapper", action)
+    assert_round_trip(html, layout)
