@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from dlt_jax.layout import load_json, parse_html
+from dlt_jax.data import Example, read_folder
+from dlt_jax.layout import Encoded, HtmlTree, encode_layout, parse_html
 
 TYPE_COLOURS = {
     "section": (120, 120, 120), "grid": (0, 150, 136), "column": (76, 175, 80), "wrapper": (158, 158, 158),
@@ -33,49 +34,32 @@ def _font(size: int):
     return ImageFont.load_default()
 
 
-def element_boxes(html_object, actions: list[str], boxes: list[list[float]]) -> list[tuple[str, list[float], int]]:
-    """(type or prop name, union box of its member nodes, depth) per element/prop, in preorder."""
-    tree = parse_html(html_object)
-    owner: list[int | None] = [None] * len(tree)
-    elements: list[list] = []
-    for index, action in enumerate(actions):
-        node = tree[index]
-        if action == "MERGE_UP" and node.parent is not None and owner[node.parent] is not None:
-            owner[index] = owner[node.parent]
-        elif action == "MERGE_LEFT" and tree.previous_sibling(index) is not None \
-                and owner[tree.previous_sibling(index)] is not None:
-            owner[index] = owner[tree.previous_sibling(index)]
-        elif action.startswith("PROP_"):
-            elements.append([action[5:].lower(), [], node.depth])
-            elements[-1][1].append(boxes[index])
-            continue
-        elif action in ("DROP", "MERGE_UP", "MERGE_LEFT"):
-            continue
-        else:
-            owner[index] = len(elements)
-            elements.append([action, [], node.depth])
-        elements[owner[index]][1].append(boxes[index])
+def element_boxes(tree: HtmlTree, encoded: Encoded, boxes: list[list[float]]) -> list[tuple[str, list[float], int]]:
+    """(type or prop name, union box of its member nodes, depth of its first node) per element
+    and prop, in document order of their first nodes; elements without a visible box are left out."""
+    parts = [(members, element_type) for element_type, members in encoded.elements]
+    parts += [((node,), prop) for prop, node in encoded.props.items()]
     out = []
-    for name, member_boxes, depth in elements:
-        real = [b for b in member_boxes if b[2] > 0 and b[3] > 0]
+    for members, name in sorted(parts, key=lambda part: part[0][0]):
+        real = [boxes[m] for m in members if boxes[m][2] > 0 and boxes[m][3] > 0]
         if not real:
             continue
         x0 = min(b[0] for b in real)
         y0 = min(b[1] for b in real)
         x1 = max(b[0] + b[2] for b in real)
         y1 = max(b[1] + b[3] for b in real)
-        out.append((name, [x0, y0, x1 - x0, y1 - y0], depth))
+        out.append((name, [x0, y0, x1 - x0, y1 - y0], tree[members[0]].depth))
     return out
 
 
-def draw_example(image, html_object, actions, boxes, title: str = ""):
+def draw_example(image, tree: HtmlTree, encoded: Encoded, boxes, title: str = ""):
     """The screenshot with every element's box and type drawn on it."""
     from PIL import ImageDraw
     image = image.convert("RGB")
     overlay = image.copy()
     draw = ImageDraw.Draw(overlay)
     font = _font(10)
-    for name, (x, y, w, h), depth in element_boxes(html_object, actions, boxes):
+    for name, (x, y, w, h), depth in element_boxes(tree, encoded, boxes):
         colour = TYPE_COLOURS.get(name, (255, 0, 255))
         width = 1 if name in ("section", "bi", "bo", "bv") else 2
         draw.rectangle([x, y, max(x, x + w - 1), max(y, y + h - 1)], outline=colour, width=width)
@@ -95,37 +79,23 @@ def draw_example(image, html_object, actions, boxes, title: str = ""):
     return overlay
 
 
-def read_examples(root: str, count: int, split: str | None = None) -> list[tuple[str, dict]]:
-    """(folder, parsed example.json) of the first `count` examples of a canonical folder."""
-    found = []
-    splits = [split] if split else sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
-    for name in splits:
-        base = os.path.join(root, name)
-        for ident in sorted(os.listdir(base)):
-            path = os.path.join(base, ident, "example.json")
-            if os.path.exists(path):
-                with open(path, encoding="utf-8") as f:
-                    found.append((os.path.join(base, ident), load_json(f.read())))
-    found.sort(key=lambda item: item[1]["id"])
-    return found[:count]
+def first_examples(root: str, count: int, split: str | None = None) -> list[Example]:
+    """The first `count` examples of a canonical folder, by id."""
+    splits = (split,) if split else None
+    found = [e for e in read_folder(root, splits) if isinstance(e, Example)]
+    return sorted(found, key=lambda example: example.id)[:count]
 
 
 def contact_sheet(root: str, out_path: str, count: int = 12, columns: int = 3, cell_width: int = 512,
                   split: str | None = None) -> int:
     """Draws `count` examples of a data set folder into one PNG; returns how many were drawn."""
     from PIL import Image
-    from dlt_jax.layout import encode_layout
     tiles = []
-    for folder, record in read_examples(root, count, split):
-        html_object = record["structure"]["data"]
-        layout = record["layout"]
-        data = layout["data"]
-        props = layout.get("props", data.get("props") if hasattr(data, "get") else None)
-        target = {"structure": data["structure"], "props": props if props is not None else {}}
-        actions = list(encode_layout(parse_html(html_object), target).actions)
-        image = Image.open(os.path.join(folder, record["screenshot"]["path"]))
-        title = f"{record['id']}  {record.get('category', '')}"
-        tile = draw_example(image, html_object, actions, record["html_boxes"], title)
+    for example in first_examples(root, count, split):
+        tree = parse_html(example.html)
+        encoded = encode_layout(tree, example.layout)
+        title = f"{example.id}  {example.category or ''}"
+        tile = draw_example(example.load_screenshot(), tree, encoded, example.html_boxes, title)
         if tile.width != cell_width:
             tile = tile.resize((cell_width, round(tile.height * cell_width / tile.width)))
         tiles.append(tile)

@@ -12,7 +12,7 @@ import yaml
 
 from data_tools import render
 from data_tools.synth import SynthExample, generate_example
-from dlt_jax.layout import CONTENT_KEYS
+from dlt_jax.layout import HtmlTree, parse_html
 from dlt_jax.layout.jsonio import JsonObject, dump_json
 from dlt_jax.layout.vocab import DEFAULT_VOCAB
 
@@ -165,31 +165,17 @@ def statistics(examples: list[SynthExample]) -> dict:
         cues.update({c["cue"] for c in example.visual_cues})
         with_cues += bool(example.visual_cues)
         nodes += len(example.actions)
-        duplicate_keys += _has_duplicate_siblings(example.html_object)
-        _count_key_styles(example.html_object, key_styles)
+        tree = parse_html(example.html_object)
+        duplicate_keys += _has_duplicate_siblings(tree)
+        key_styles.update(node.key.spelling for node in tree.nodes)
     return {"examples": len(examples), "nodes": nodes, "actions": actions, "categories": categories,
             "naming": namings, "spelling": spellings, "key_styles": key_styles, "cues": cues,
             "with_cues": with_cues, "with_duplicate_sibling_keys": duplicate_keys}
 
 
-def _has_duplicate_siblings(obj) -> bool:
-    if not isinstance(obj, JsonObject):
-        return False
-    keys = [k for k, v in obj.items() if not (isinstance(v, str) and k in CONTENT_KEYS)]
-    return len(keys) != len(set(keys)) or any(_has_duplicate_siblings(v) for _, v in obj.items())
-
-
-def _count_key_styles(obj, counter: collections.Counter) -> None:
-    if not isinstance(obj, JsonObject):
-        return
-    for key, value in obj.items():
-        if isinstance(value, str) and key in CONTENT_KEYS:
-            continue
-        tag_end = 1
-        while tag_end < len(key) and key[tag_end].isalnum():
-            tag_end += 1
-        counter[{".": "dot", "@": "at", "-": "dash"}.get(key[tag_end:tag_end + 1], "bare")] += 1
-        _count_key_styles(value, counter)
+def _has_duplicate_siblings(tree: HtmlTree) -> bool:
+    groups = [tree.roots] + [node.children for node in tree.nodes]
+    return any(len({tree[i].key.key for i in group}) != len(group) for group in groups)
 
 
 def format_statistics(stats: dict) -> str:
