@@ -10,12 +10,11 @@ and `html_boxes` are that layout's node boxes, so boxes and picture agree.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from dlt_jax.layout import dump_json, load_json, parse_html
+from dlt_jax.layout import JsonObject, dump_json, layout_element_types, load_json, parse_html
 
 WIDTH = 960
 PAD = 12
@@ -288,22 +287,31 @@ def wireframe(html, boxes: list[list[int]]) -> Image.Image:
     return image
 
 
+def drawn_example(html_text: str, layout_text: str):
+    """(html, layout, html_boxes, screenshot) of one hand-written example."""
+    html, layout = load_json(html_text), load_json(layout_text)
+    boxes = flow_boxes(html)
+    return html, layout, boxes, wireframe(html, boxes)
+
+
 def write_folder_dataset(root: Path) -> None:
     ids = []
     for example_id, category, html_text, layout_text in FOLDER_EXAMPLES:
-        html, layout = load_json(html_text), load_json(layout_text)
-        boxes = flow_boxes(html)
+        html, layout, boxes, image = drawn_example(html_text, layout_text)
         folder = root / "train" / example_id
         folder.mkdir(parents=True, exist_ok=True)
-        image = wireframe(html, boxes)
         image.save(folder / "screenshot.png", optimize=True)
-        record = load_json(json.dumps({
-            "id": example_id,
-            "screenshot": {"path": "screenshot.png", "width": image.width, "height": image.height},
-            "structure": {"type": "HTMLObject", "data": None},
-            "layout": {"type": "SectionLayout", "data": {"structure": None}, "props": None},
-            "html_boxes": boxes, "category": category}))
-        record = _fill(record, html, layout)
+        record = JsonObject([
+            ("id", example_id),
+            ("screenshot", JsonObject([("path", "screenshot.png"), ("width", image.width),
+                                       ("height", image.height)])),
+            ("structure", JsonObject([("type", "HTMLObject"), ("data", html)])),
+            ("layout", JsonObject([("type", "SectionLayout"),
+                                   ("data", JsonObject([("structure", layout["structure"])])),
+                                   ("props", layout["props"])])),
+            ("html_boxes", boxes),
+            ("category", category),
+        ])
         (folder / "example.json").write_text(dump_json(record, indent=2) + "\n", encoding="utf-8")
         ids.append(example_id)
     (root / "dataset_config.yaml").write_text(
@@ -311,37 +319,19 @@ def write_folder_dataset(root: Path) -> None:
         "splits:\n  train:\n" + "".join(f"    - {i}\n" for i in ids))
 
 
-def _fill(record, html, layout):
-    """Puts the html and layout objects (with their repeated keys) into a record."""
-    record["structure"]._pairs[1] = ("data", html)
-    record["layout"]["data"]._pairs[0] = ("structure", layout["structure"])
-    record["layout"]._pairs[2] = ("props", layout["props"])
-    return record
-
-
 def write_manifest_dataset(root: Path) -> None:
     root.mkdir(parents=True, exist_ok=True)
     lines = []
     for example_id, category, html_text, layout_text in MANIFEST_EXAMPLES:
-        html, layout = load_json(html_text), load_json(layout_text)
-        boxes = flow_boxes(html)
-        image = wireframe(html, boxes)
+        html, layout, boxes, image = drawn_example(html_text, layout_text)
         image.save(root / f"{example_id}.png", optimize=True)
-        types = sorted({key.split(".", 1)[0] for key in _all_keys(layout["structure"])})
-        record = load_json(json.dumps({"id": example_id, "screenshot": f"{example_id}.png", "html": None,
-                                       "section_layout": None, "used_elements": types,
-                                       "category": category, "html_boxes": boxes}))
-        record._pairs[2] = ("html", html)
-        record._pairs[3] = ("section_layout", layout)
+        record = JsonObject([
+            ("id", example_id), ("screenshot", f"{example_id}.png"), ("html", html), ("section_layout", layout),
+            ("used_elements", sorted(set(layout_element_types(layout)))), ("category", category),
+            ("html_boxes", boxes),
+        ])
         lines.append(dump_json(record))
     (root / "manifest.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def _all_keys(structure):
-    for key, value in structure.items():
-        yield key
-        if value:
-            yield from _all_keys(value)
 
 
 def main() -> None:
