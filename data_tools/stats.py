@@ -21,6 +21,7 @@ import numpy as np
 
 from dlt_jax.data.dataset import BuiltDataset, resolve_dataset
 from dlt_jax.data.example import DatasetError
+from dlt_jax.data.records import record_text
 from dlt_jax.layout import Vocabulary
 
 
@@ -70,7 +71,7 @@ def dataset_stats(data: BuiltDataset, max_slots: int) -> dict[str, Any]:
         for i in range(len(source)):
             record = source[i]
             actions.append(record["actions"])
-            categories.append(_text(record["category"]) or "-")
+            categories.append(record_text(record["category"]) or "-")
         splits[split] = split_stats(actions, categories, data.node_counts(split), data.vocab, max_slots)
     report = json.loads(data.report_path.read_text()) if data.report_path.is_file() else {}
     return {
@@ -83,9 +84,6 @@ def dataset_stats(data: BuiltDataset, max_slots: int) -> dict[str, Any]:
         "tags": dict(list(data.tag_counts.items())[:30]),
     }
 
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def plot_stats(stats: dict[str, Any], path: Path) -> None:

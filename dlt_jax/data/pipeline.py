@@ -25,6 +25,7 @@ import grain
 import numpy as np
 
 from dlt_jax.data.dataset import BuiltDataset, resolve_dataset
+from dlt_jax.data.records import record_text
 from dlt_jax.data.tokenize import HtmlTokenizer
 from dlt_jax.data.transforms import (STRATEGIES, boxes_to_targets, image_to_float, letterbox_geometry,
                                      pad_slots, sample_task_masks, strategy_probabilities, strategy_task_masks)
@@ -46,13 +47,10 @@ class ElementSpec:
     tokenizer: HtmlTokenizer
 
 
-def _text(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
 
 def parse_record(record: Mapping[str, Any], spec: ElementSpec, example_index: int = -1) -> dict[str, np.ndarray]:
     """One stored record -> per-slot features and targets, without task masks (see module doc)."""
-    example_id = _text(record["id"])
+    example_id = record_text(record["id"])
     tree = parse_html(load_json(record["html"]))
     n, node_count = len(tree), int(record["node_count"])
     actions = np.asarray(record["actions"], np.int32)

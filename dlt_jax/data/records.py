@@ -46,6 +46,11 @@ class Processed:
         return int(self.record["node_count"]) if self.record is not None else 0
 
 
+def record_text(value: Any) -> str:
+    """A text feature of a stored record as str (TFDS hands text back as bytes)."""
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
 def process_example(item: Example | ExampleError, options: RecordOptions, split: str = "train") -> Processed:
     """Validates one example and, when it passes, makes its record; never raises for bad data."""
     if isinstance(item, ExampleError):
