@@ -1,8 +1,9 @@
 """Checks every example of a data set against DATA_FORMAT.md and reports what it found.
 
-    python -m data_tools.validate PATH [--max-slots N] [--report FILE]
+    python -m data_tools.validate PATH [--max-slots N] [--report FILE] [--strict]
 
 PATH is a data set folder (with dataset_config.yaml) or a .jsonl manifest.
+An inconsistent `used_elements` is a warning, or an error under --strict.
 Exit status: 0 without errors, 1 with errors, 2 on usage errors.
 """
 
@@ -109,8 +110,12 @@ class Report:
         }
 
 
-def validate(path: str | Path, max_slots: int = DEFAULT_MAX_SLOTS, progress: bool = True) -> Report:
-    """Validates a whole data set; one broken example never stops the run."""
+def validate(path: str | Path, max_slots: int = DEFAULT_MAX_SLOTS, progress: bool = True,
+             strict: bool = False) -> Report:
+    """Validates a whole data set; one broken example never stops the run.
+
+    `strict` reports an inconsistent `used_elements` as an error rather than a warning.
+    """
     report = Report(max_slots=max_slots)
     path = Path(path)
     records: Iterable = read_examples(path)
@@ -121,7 +126,8 @@ def validate(path: str | Path, max_slots: int = DEFAULT_MAX_SLOTS, progress: boo
         _check_folder_listing(path, splits, report)
     seen_ids: set[str] = set()
     for record in tqdm(records, total=total, desc="validating", unit="ex", disable=not progress):
-        checked = None if isinstance(record, ExampleError) else check_example_guarded(record, max_slots)
+        checked = (None if isinstance(record, ExampleError)
+                   else check_example_guarded(record, max_slots, strict=strict))
         report.add(record, checked)
         record_id = record.example_id if isinstance(record, ExampleError) else record.id
         if record_id in seen_ids:
@@ -172,13 +178,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-slots", type=int, default=DEFAULT_MAX_SLOTS,
                         help="node count above which an example is reported as too long (default 128)")
     parser.add_argument("--report", type=Path, help="write the full report as JSON to this file")
+    parser.add_argument("--strict", action="store_true",
+                        help="report an inconsistent used_elements as an error, not a warning")
     args = parser.parse_args(argv)
     if args.max_slots < 1:
         parser.error("--max-slots must be positive")
     if not Path(args.path).exists():
         parser.error(f"{args.path} does not exist")
     try:
-        report = validate(args.path, args.max_slots, progress=sys.stderr.isatty())
+        report = validate(args.path, args.max_slots, progress=sys.stderr.isatty(), strict=args.strict)
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

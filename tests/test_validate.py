@@ -111,9 +111,48 @@ def test_inconsistent_used_elements_and_boxes_are_reported(dataset):
     edit_example(dataset, "hero_basic", lambda r: r._pairs.append(("used_elements", ["section", "map"])))
     edit_example(dataset, "faq_accordion", lambda r: r["html_boxes"].pop())
     report, errors = errors_of(dataset)
+    assert errors == [("faq_accordion", "html_boxes")]
+    assert "boxes for" in report.errors[0]["message"]
+    assert [(w["id"], w["field"]) for w in report.warnings] == [("hero_basic", "used_elements")]
+    assert "['map']" in report.warnings[0]["message"]
+    assert "['button', 'heading', 'image', 'paragraph']" in report.warnings[0]["message"]
+    report, errors = errors_of(dataset, strict=True)
     assert errors == [("hero_basic", "used_elements"), ("faq_accordion", "html_boxes")]
+    assert report.warnings == []
     messages = " ".join(e["message"] for e in report.errors)
     assert "['map']" in messages and "boxes for" in messages
+
+
+HERO_CONTENT = ["button", "heading", "image", "paragraph"]  # hero_basic also uses section and wrapper
+
+
+@pytest.mark.parametrize("used", [HERO_CONTENT, HERO_CONTENT + ["section"],
+                                  HERO_CONTENT + ["section", "wrapper"]])
+def test_used_elements_may_leave_out_arrangement_types(dataset, used):
+    edit_example(dataset, "hero_basic", lambda r: r._pairs.append(("used_elements", used)))
+    for strict in (False, True):
+        report = validator.validate(dataset, progress=False, strict=strict)
+        assert report.errors == [] and report.warnings == []
+    assert validator.main([str(dataset), "--strict"]) == 0
+
+
+@pytest.mark.parametrize("used, named", [
+    (HERO_CONTENT + ["map"], "['map']"),                    # listed but absent
+    (HERO_CONTENT + ["grid"], "['grid']"),                  # an arrangement type listed but absent
+    (["heading", "image", "paragraph"], "['button']"),      # a content type used but not listed
+])
+def test_inconsistent_used_elements_warn_by_default_and_fail_under_strict(dataset, capsys, used, named):
+    edit_example(dataset, "hero_basic", lambda r: r._pairs.append(("used_elements", used)))
+    report, errors = errors_of(dataset)
+    assert errors == [] and report.valid == report.examples
+    assert [(w["id"], w["field"]) for w in report.warnings] == [("hero_basic", "used_elements")]
+    assert named in report.warnings[0]["message"]
+    report, errors = errors_of(dataset, strict=True)
+    assert errors == [("hero_basic", "used_elements")] and report.warnings == []
+    assert named in report.errors[0]["message"]
+    assert validator.main([str(dataset)]) == 0
+    assert validator.main([str(dataset), "--strict"]) == 1
+    assert "hero_basic: used_elements" in capsys.readouterr().out
 
 
 def test_over_long_examples_are_counted_and_warned(dataset):

@@ -12,6 +12,10 @@ from typing import Any
 from dlt_jax.data.example import Example, ExampleError
 from dlt_jax.layout import (DEFAULT_VOCAB, Encoded, HtmlError, LayoutError, Vocabulary, encode_layout,
                             layout_element_types, parse_html)
+from dlt_jax.layout.vocab import LAYOUT_TYPES
+
+# Arrangement types `used_elements` may leave out (DATA_FORMAT.md §1): seed data lists content types only.
+ARRANGEMENT_TYPES = LAYOUT_TYPES
 
 DEFAULT_MAX_SLOTS = 128
 
@@ -28,8 +32,11 @@ class Checked:
 
 
 def check_example(example: Example, max_slots: int = DEFAULT_MAX_SLOTS,
-                  vocab: Vocabulary = DEFAULT_VOCAB) -> Checked:
-    """Every check of one example; never raises for bad data."""
+                  vocab: Vocabulary = DEFAULT_VOCAB, strict: bool = False) -> Checked:
+    """Every check of one example; never raises for bad data.
+
+    `strict` turns an inconsistent `used_elements` from a warning into an error.
+    """
     found = Checked()
     error = lambda field, message: found.errors.append(ExampleError(example.id, field, message))
     warn = lambda field, message: found.warnings.append(ExampleError(example.id, field, message))
@@ -71,17 +78,19 @@ def check_example(example: Example, max_slots: int = DEFAULT_MAX_SLOTS,
         warn("layout", "the structure's top should be exactly one `section` (CONVENTIONS.md)")
     if example.used_elements is not None:
         declared, actual = set(map(str, example.used_elements)), set(found.element_types)
-        if declared != actual:
-            error("used_elements", f"lists {sorted(declared - actual)} not in the layout and misses "
-                                   f"{sorted(actual - declared)}")
+        absent, unlisted = sorted(declared - actual), sorted(actual - declared - set(ARRANGEMENT_TYPES))
+        if absent or unlisted:
+            parts = ([f"lists {absent} not in the layout"] if absent else []) + \
+                    ([f"misses {unlisted} used in the layout"] if unlisted else [])
+            (error if strict else warn)("used_elements", " and ".join(parts))
     return found
 
 
 def check_example_guarded(example: Example, max_slots: int = DEFAULT_MAX_SLOTS,
-                          vocab: Vocabulary = DEFAULT_VOCAB) -> Checked:
+                          vocab: Vocabulary = DEFAULT_VOCAB, strict: bool = False) -> Checked:
     """check_example, with a failure inside it reported on this example rather than ending the run."""
     try:
-        return check_example(example, max_slots, vocab)
+        return check_example(example, max_slots, vocab, strict)
     except Exception as error:  # noqa: BLE001 - one example must never stop the run
         return Checked(errors=[ExampleError(example.id, "(internal)",
                                             f"validation crashed: {type(error).__name__}: {error}")])
