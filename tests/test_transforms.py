@@ -1,5 +1,7 @@
-"""Pure transforms: letterbox geometry, box scaling, image decoding, DLT's task masks."""
+"""Pure transforms: letterbox geometry, Pix2Struct patch grids, box scaling, DLT's task masks."""
 
+import logging
+import math
 
 import numpy as np
 import pytest
@@ -7,10 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from dlt_jax.data import transforms
 from dlt_jax.data.transforms import (DEFAULT_STRATEGY_PROBS, LETTERBOX_FILL, STRATEGIES, boxes_to_targets,
-                                     encode_image, image_to_float, letterbox_geometry, letterbox_image,
-                                     sample_task_masks, strategy_probabilities, strategy_task_masks,
-                                     targets_to_boxes)
+                                     encode_image, features_to_tokens, image_to_patches, letterbox_geometry,
+                                     letterbox_image, patch_grid, sample_task_masks, strategy_probabilities,
+                                     strategy_task_masks, targets_to_boxes)
+from dlt_jax.viz import patches_to_image
+
+QUADRANTS = {"top_left": (255, 0, 0), "top_right": (0, 255, 0), "bottom_left": (0, 0, 255),
+             "bottom_right": (255, 255, 0)}
 
 
 def test_letterbox_centres_a_wide_screenshot_vertically():
@@ -27,52 +34,159 @@ def test_letterbox_image_pads_with_fill_around_the_content():
     assert square.getpixel((10, 2)) == LETTERBOX_FILL and square.getpixel((10, 17)) == LETTERBOX_FILL
 
 
-def test_full_screenshot_box_spans_the_content_band():
-    geometry = letterbox_geometry(960, 412, 64)
-    targets, valid = boxes_to_targets(np.array([[0, 0, 960, 412]]), geometry)
+# ----------------------------------------------------------------------------- patch grids
+
+def _scale(width, height, patch_size, max_patches):
+    return math.sqrt(max_patches * patch_size ** 2 / (width * height))
+
+
+@pytest.mark.parametrize("max_patches", [16, 64, 128, 512])
+@pytest.mark.parametrize("aspect", [1 / 4, 1 / 3, 1 / 2, 1.0, 1.5, 2.3, 3.0, 4.0, 5.0, 6.0])
+def test_patch_grid_fits_the_budget_and_follows_the_aspect_within_a_patch(aspect, max_patches):
+    width, height = round(1000 * aspect), 1000
+    rows, cols = patch_grid(width, height, 16, max_patches)
+    assert 1 <= rows and 1 <= cols and rows * cols <= max_patches
+    exact = _scale(width, height, 16, max_patches) / 16  # patches per pixel at Pix2Struct's scale
+    assert 0 <= exact * height - rows < 1 or rows == 1
+    assert 0 <= exact * width - cols < 1 or cols == 1
+
+
+@pytest.mark.parametrize("max_patches", [64, 128, 512])
+@pytest.mark.parametrize("aspect", np.linspace(0.5, 3.0, 26).tolist())
+def test_patch_grid_uses_most_of_the_budget_for_moderate_aspects(aspect, max_patches):
+    rows, cols = patch_grid(round(1000 * aspect), 1000, 16, max_patches)
+    assert rows * cols >= 0.7 * max_patches
+
+
+def test_patch_grid_depends_on_the_aspect_only_and_clamps_extreme_ones():
+    assert patch_grid(960, 412, 16, 128) == patch_grid(480, 206, 16, 128) == (7, 17)
+    assert patch_grid(1000, 10, 16, 16) == (1, 16)     # 100:1 -> one row, the whole budget
+    assert patch_grid(10, 1000, 8, 16) == (16, 1)
+    with pytest.raises(ValueError, match="positive screenshot size"):
+        patch_grid(0, 10, 16, 16)
+
+
+def _quadrants(width, height):
+    image = Image.new("RGB", (width, height))
+    for name, colour in QUADRANTS.items():
+        x = 0 if name.endswith("left") else width // 2
+        y = 0 if name.startswith("top") else height // 2
+        image.paste(colour, (x, y, x + width // 2, y + height // 2))
+    return image
+
+
+def _stored(image, canvas, image_format="png"):
+    square, _ = letterbox_image(image, canvas)
+    return encode_image(square, image_format)
+
+
+def _unit(colour):
+    return np.array(colour) / 127.5 - 1.0
+
+
+@pytest.mark.parametrize("width, height", [(100, 400), (200, 200), (460, 200), (600, 100)])
+def test_patches_cover_the_whole_screenshot_and_land_in_their_quadrants(width, height):
+    stored = _stored(_quadrants(width, height), 256)
+    patches, row_ids, col_ids, valid, (rows, cols) = image_to_patches(stored, (width, height), 256, 8, 64)
+    assert (rows, cols) == patch_grid(width, height, 8, 64)
+    assert patches.shape == (64, 8 * 8 * 3) and patches.dtype == np.float32
+    count = rows * cols
+    assert valid.tolist() == [True] * count + [False] * (64 - count)
+    assert row_ids[:count].tolist() == [r for r in range(1, rows + 1) for _ in range(cols)]
+    assert col_ids[:count].tolist() == list(range(1, cols + 1)) * rows
+    assert not row_ids[count:].any() and not col_ids[count:].any() and not patches[count:].any()
+    image = patches_to_image(patches, (rows, cols), 8)
+    assert image.shape == (rows * 8, cols * 8, 3)
+    # every corner pixel is the screenshot's own corner colour: no letterbox fill anywhere in the grid
+    for (y, x), name in zip([(0, 0), (0, -1), (-1, 0), (-1, -1)], QUADRANTS):
+        np.testing.assert_allclose(image[y, x], _unit(QUADRANTS[name]), atol=0.05, err_msg=name)
+    # each patch wholly inside a quadrant has that quadrant's colour
+    for index in range(count):
+        row, col = row_ids[index] - 1, col_ids[index] - 1
+        vertical = "top" if (row + 1) * 2 <= rows else "bottom" if row * 2 >= rows else None
+        horizontal = "left" if (col + 1) * 2 <= cols else "right" if col * 2 >= cols else None
+        if vertical and horizontal:
+            pixels = patches[index].reshape(8, 8, 3)
+            np.testing.assert_allclose(pixels[2:-2, 2:-2].mean(axis=(0, 1)),
+                                       _unit(QUADRANTS[f"{vertical}_{horizontal}"]), atol=0.05)
+
+
+def test_patches_map_black_and_white_to_minus_one_and_one():
+    image = Image.new("RGB", (64, 64), (0, 0, 0))
+    image.paste((255, 255, 255), (0, 0, 32, 64))
+    patches, *_, grid = image_to_patches(_stored(image, 64), (64, 64), 64, 8, 16)
+    pixels = patches_to_image(patches, grid, 8)
+    assert grid == (4, 4) and pixels.shape == (32, 32, 3)
+    assert pixels[:, :14].min() == 1.0 and pixels[:, 18:].max() == -1.0
+
+
+def test_jpeg_decodes_at_reduced_scale_to_the_grid_size():
+    image = Image.new("RGB", (512, 512), (200, 100, 50))
+    patches, *_, grid = image_to_patches(_stored(image, 512, "jpeg"), (512, 512), 512, 16, 16)
+    assert grid == (4, 4)
+    np.testing.assert_allclose(patches[:16].reshape(-1, 3).mean(axis=0), np.array([200, 100, 50]) / 127.5 - 1,
+                               atol=0.03)
+
+
+def test_a_canvas_smaller_than_the_grid_upscales_and_warns_once(caplog, monkeypatch):
+    monkeypatch.setattr(transforms, "_warned_upscaling", set())
+    stored = _stored(_quadrants(300, 100), 32)
+    with caplog.at_level(logging.WARNING, logger=transforms.__name__):
+        for _ in range(3):
+            patches, *_, grid = image_to_patches(stored, (300, 100), 32, 8, 64)
+    assert grid == (4, 13)  # 104 px wide from a 32 px canvas
+    assert len([r for r in caplog.records if "upscaled" in r.getMessage()]) == 1
+    np.testing.assert_allclose(patches[0].reshape(8, 8, 3)[4, 4], _unit(QUADRANTS["top_left"]), atol=0.05)
+
+
+def test_precomputed_features_become_tokens_with_grid_ids():
+    grid = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4)
+    tokens, row_ids, col_ids, valid, shape = features_to_tokens(grid, 8)
+    assert shape == (2, 3) and tokens.shape == (8, 4)
+    np.testing.assert_array_equal(tokens[:6], grid.reshape(6, 4))
+    assert row_ids.tolist() == [1, 1, 1, 2, 2, 2, 0, 0] and col_ids.tolist() == [1, 2, 3, 1, 2, 3, 0, 0]
+    assert valid.sum() == 6 and not tokens[6:].any()
+    assert features_to_tokens(np.ones((5, 4)), 8).grid == (1, 5)  # tokens read as one row
+    with pytest.raises(ValueError, match="hero: image_features in f.npz: 3x3 = 9 tokens, more than max_patches 8"):
+        features_to_tokens(np.ones((3, 3, 4)), 8, "hero", "f.npz")
+    with pytest.raises(ValueError, match="hero: image_features in f.npz: shape \\(4,\\)"):
+        features_to_tokens(np.ones(4), 8, "hero", "f.npz")
+
+
+# ----------------------------------------------------------------------------- boxes
+
+def test_full_screenshot_box_is_the_whole_unit_square():
+    targets, valid = boxes_to_targets(np.array([[0, 0, 960, 412]]), 960, 412)
     assert valid.tolist() == [True]
-    expected_height = 27 / 64 * 2 - 1
-    cy = (18 + 27 / 2) / 64 * 2 - 1
-    np.testing.assert_allclose(targets[0], [0.0, cy, 1.0, expected_height], atol=1e-6)
+    np.testing.assert_allclose(targets[0], [0.0, 0.0, 1.0, 1.0], atol=1e-6)
+
+
+def test_boxes_are_normalised_to_the_screenshot_not_a_square():
+    targets, _ = boxes_to_targets(np.array([[0, 0, 480, 103]]), 960, 412)  # the top-left quarter
+    np.testing.assert_allclose(targets[0], [-0.5, -0.75, 0.0, -0.5], atol=1e-6)
 
 
 def test_box_outside_the_screenshot_is_clipped_and_an_empty_one_is_invalid():
-    geometry = letterbox_geometry(100, 100, 100)
     boxes = np.array([[-50, 0, 100, 10],    # left half off-screen: clipped to x 0..50
                       [10, 10, 0, 0],       # zero area
                       [200, 0, 10, 10],     # entirely off-screen
                       [np.nan, 0, 1, 1]])   # not a number
-    targets, valid = boxes_to_targets(boxes, geometry)
+    targets, valid = boxes_to_targets(boxes, 100, 100)
     assert valid.tolist() == [True, False, False, False]
     np.testing.assert_allclose(targets[0], [0.25 * 2 - 1, 0.05 * 2 - 1, 0.5 * 2 - 1, 0.1 * 2 - 1], atol=1e-6)
     assert not targets[1:].any()
 
 
 @settings(max_examples=200, deadline=None)
-@given(width=st.integers(1, 4000), height=st.integers(1, 4000), canvas=st.integers(8, 1024),
+@given(width=st.integers(1, 4000), height=st.integers(1, 4000),
        corner=st.tuples(st.floats(0, 0.9), st.floats(0, 0.9)),
        size=st.tuples(st.floats(0.01, 0.1), st.floats(0.01, 0.1)))
-def test_box_scaling_round_trips(width, height, canvas, corner, size):
-    geometry = letterbox_geometry(width, height, canvas)
+def test_box_scaling_round_trips(width, height, corner, size):
     box = np.array([[corner[0] * width, corner[1] * height, size[0] * width, size[1] * height]])
-    targets, valid = boxes_to_targets(box, geometry)
+    targets, valid = boxes_to_targets(box, width, height)
     assert valid[0] and (np.abs(targets) <= 1).all()
-    np.testing.assert_allclose(targets_to_boxes(targets, geometry), box, rtol=1e-4, atol=1e-3 * max(width, height))
-
-
-def test_image_to_float_maps_black_and_white_to_minus_one_and_one():
-    image = Image.new("RGB", (64, 64), (0, 0, 0))
-    image.paste((255, 255, 255), (0, 0, 32, 64))
-    pixels = image_to_float(encode_image(image, "png"), 16)
-    assert pixels.shape == (16, 16, 3) and pixels.dtype == np.float32
-    assert pixels[:, :7].min() == 1.0 and pixels[:, 9:].max() == -1.0
-
-
-def test_jpeg_decodes_at_reduced_scale_to_the_requested_size():
-    image = Image.new("RGB", (512, 512), (200, 100, 50))
-    pixels = image_to_float(encode_image(image, "jpeg"), 128)
-    assert pixels.shape == (128, 128, 3)
-    np.testing.assert_allclose(pixels[64, 64], np.array([200, 100, 50]) / 127.5 - 1, atol=0.03)
+    np.testing.assert_allclose(targets_to_boxes(targets, width, height), box, rtol=1e-4,
+                               atol=1e-3 * max(width, height))
 
 
 def _masks(strategy, n=20, slots=32, seed=0, **kwargs):

@@ -1,15 +1,22 @@
-"""The grain input pipeline: built records -> pure transforms -> fixed-shape numpy batches.
+"""The grain input pipeline: built records -> pure transforms -> numpy batches padded to slot buckets.
 
-`tfds` data source -> `grain.MapDataset` (host shard, shuffle, repeat, parse,
-task masks, batch) -> `to_iter_dataset().mp_prefetch(...)`. Everything random
-is drawn from grain's per-record rng, so the same seed gives the same batches
-for any worker count, and the iterator's state restores the exact position.
+A pure batch plan (`train_batch_plan`, `eval_batch_plan`) says which records
+make each GLOBAL batch of an epoch and its slot bucket; `grain.MapDataset`
+over batch positions reads, parses, masks and stacks this host's rows of each
+batch -> `to_iter_dataset().mp_prefetch(...)`. Everything random is seeded by
+(seed, epoch, batch, row), so the same seed gives the same batches for any
+worker count and host count, and the iterator's state restores the position.
 
-A batch (B = batch size, N = max_slots, S = image_size, C = max_classes):
-    image `B S S 3` float32 in [-1, 1] (letterboxed screenshot)
+A batch (B = per-host batch size, N = the batch's slot bucket, one of
+`data.slot_buckets`, M = max_patches, D = patch_size^2 * 3, C = max_classes,
+K = content kinds, F = width of precomputed image features):
+    patches `B M D` float32 in [-1, 1] (row-major pixels of each patch, RGB last),
+        or, with `data.image_features`, image_features `B M F` float32 instead
+    patch_row, patch_col `B M` int32 (1-based row / column in the grid; 0 = padding); patch_valid `B M` bool
+    image_grid `B 2` int32 (rows, cols); screenshot_size `B 2` int32 (original width, height)
     tag_id, depth, sibling_index, child_count, parent_slot `B N` int32
     class_ids `B N C`, css_parts `B N C 5` int32; content_kinds `B N K` bool
-    actions `B N` int32 (PAD beyond the nodes); boxes `B N 4` float32 (cx, cy, w, h) in [-1, 1]
+    actions `B N` int32 (PAD beyond the nodes); boxes `B N 4` float32 (cx, cy, w, h) in [-1, 1] of the screenshot
     slot_valid, box_valid, gen_action `B N` bool; gen_box `B N 4` bool (1 = generate)
     mask_strategy, node_count, example_index `B` int32; example_valid `B` bool (False: eval padding)
 """
@@ -18,7 +25,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import grain
@@ -27,12 +37,50 @@ import numpy as np
 from dlt_jax.data.dataset import BuiltDataset, resolve_dataset
 from dlt_jax.data.records import record_text
 from dlt_jax.data.tokenize import HtmlTokenizer
-from dlt_jax.data.transforms import (STRATEGIES, boxes_to_targets, image_to_float, letterbox_geometry,
-                                     pad_slots, sample_task_masks, strategy_probabilities, strategy_task_masks)
+from dlt_jax.data.transforms import (STRATEGIES, ImagePatches, boxes_to_targets, features_to_tokens,
+                                     image_to_patches, pad_slots, sample_task_masks, strategy_probabilities,
+                                     strategy_task_masks)
 from dlt_jax.layout import CONTENT_KEYS, Vocabulary, load_json, parse_html
 
 MODES = ("train", "eval")
+# Per-slot batch keys and what pads them (every other key is per example).
+SLOT_PADDING = {"tag_id": 0, "class_ids": 0, "css_parts": 0, "content_kinds": False, "depth": 0,
+                "sibling_index": 0, "child_count": 0, "parent_slot": -1, "actions": 0, "boxes": 0.0,
+                "slot_valid": False, "box_valid": False, "gen_action": False, "gen_box": False}
+_PLAN_STREAM, _EXAMPLE_STREAM = 0, 1  # seed-sequence tags keeping the two kinds of draws apart
 _log = logging.getLogger(__name__)
+
+
+# ----------------------------------------------------------------------------- precomputed image features
+
+class FeatureStore:
+    """Precomputed image features, one array per example id in a `.npz` file, opened lazily once per process.
+
+    An array is `rows cols F` (a feature grid) or `T F` (tokens, read as one row).
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        self._file: Any = None
+        self._lock = threading.Lock()
+        with np.load(self.path) as stored:
+            if not stored.files:
+                raise ValueError(f"{self.path}: image_features file holds no arrays")
+            self.feature_dim = int(stored[stored.files[0]].shape[-1])
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path, "feature_dim": self.feature_dim}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _file=None, _lock=threading.Lock())
+
+    def __getitem__(self, example_id: str) -> np.ndarray:
+        with self._lock:  # one zip file handle per process, shared by the reader threads
+            if self._file is None:
+                self._file = np.load(self.path)
+            if example_id not in self._file:
+                raise ValueError(f"{example_id}: image_features: no array for this example in {self.path}")
+            return np.asarray(self._file[example_id], np.float32)
 
 
 # ----------------------------------------------------------------------------- one record
@@ -42,14 +90,50 @@ class ElementSpec:
     """What turning a stored record into model inputs needs (picklable, sent to workers)."""
 
     max_slots: int
-    image_size: int
+    slot_buckets: tuple[int, ...]
+    patch_size: int
+    max_patches: int
     canvas_size: int
     tokenizer: HtmlTokenizer
+    image_features: FeatureStore | None = None
+
+    @property
+    def image_key(self) -> str:
+        return "patches" if self.image_features is None else "image_features"
+
+    @property
+    def image_width(self) -> int:
+        """D of `patches`, or F of `image_features`."""
+        if self.image_features is None:
+            return self.patch_size * self.patch_size * 3
+        return self.image_features.feature_dim
 
 
+def image_inputs(record: Mapping[str, Any], spec: ElementSpec, example_id: str) -> dict[str, np.ndarray]:
+    """The screenshot as patches (or precomputed features) with their grid ids, mask and sizes."""
+    size = np.asarray(record["original_size"], np.int32)
+    if spec.image_features is None:
+        grid = image_to_patches(record["screenshot"], size, spec.canvas_size, spec.patch_size, spec.max_patches)
+    else:
+        features = spec.image_features[example_id]
+        grid = features_to_tokens(features, spec.max_patches, example_id, spec.image_features.path)
+        if grid.patches.shape[-1] != spec.image_width:
+            raise ValueError(f"{example_id}: image_features in {spec.image_features.path}: width "
+                             f"{grid.patches.shape[-1]}, the file's first array has {spec.image_width}")
+    return image_arrays(grid, spec.image_key, size)
 
-def parse_record(record: Mapping[str, Any], spec: ElementSpec, example_index: int = -1) -> dict[str, np.ndarray]:
-    """One stored record -> per-slot features and targets, without task masks (see module doc)."""
+
+def image_arrays(grid: ImagePatches, image_key: str, screenshot_size: np.ndarray) -> dict[str, np.ndarray]:
+    return {image_key: grid.patches, "patch_row": grid.row_ids, "patch_col": grid.col_ids,
+            "patch_valid": grid.valid, "image_grid": np.asarray(grid.grid, np.int32),
+            "screenshot_size": np.asarray(screenshot_size, np.int32)}
+
+
+def parse_record(record: Mapping[str, Any], spec: ElementSpec, slots: int | None = None,
+                 example_index: int = -1) -> dict[str, np.ndarray]:
+    """One stored record -> image inputs, per-slot features and targets padded to `slots` (default
+    max_slots), without task masks (see module doc)."""
+    slots = spec.max_slots if slots is None else slots
     example_id = record_text(record["id"])
     tree = parse_html(load_json(record["html"]))
     n, node_count = len(tree), int(record["node_count"])
@@ -57,8 +141,9 @@ def parse_record(record: Mapping[str, Any], spec: ElementSpec, example_index: in
     if not (n == node_count == len(actions)):
         raise ValueError(f"{example_id}: html: {n} nodes, but the record stores node_count {node_count} "
                          f"and {len(actions)} actions; rebuild the data set")
-    if n > spec.max_slots:
-        raise ValueError(f"{example_id}: html: {n} nodes, more than max_slots {spec.max_slots}")
+    if n > slots:
+        raise ValueError(f"{example_id}: html: {n} nodes, more than the {slots} slots of its batch "
+                         f"(max_slots {spec.max_slots})")
     width, height = (int(v) for v in record["original_size"])
     boxes = np.zeros((n, 4), np.float32)
     box_valid = np.zeros(n, bool)
@@ -66,14 +151,14 @@ def parse_record(record: Mapping[str, Any], spec: ElementSpec, example_index: in
         html_boxes = np.asarray(record["html_boxes"], np.float32)
         if len(html_boxes) != n:
             raise ValueError(f"{example_id}: html_boxes: {len(html_boxes)} boxes for {n} html nodes")
-        boxes, box_valid = boxes_to_targets(html_boxes, letterbox_geometry(width, height, spec.canvas_size))
-    element = spec.tokenizer.tokenize(tree, spec.max_slots)
+        boxes, box_valid = boxes_to_targets(html_boxes, width, height)
+    element = image_inputs(record, spec, example_id)
+    element.update(spec.tokenizer.tokenize(tree, slots))
     element.update(
-        image=image_to_float(record["screenshot"], spec.image_size),
-        actions=pad_slots(actions, spec.max_slots),
-        boxes=pad_slots(boxes, spec.max_slots),
-        slot_valid=np.arange(spec.max_slots) < n,
-        box_valid=pad_slots(box_valid, spec.max_slots, fill=False),
+        actions=pad_slots(actions, slots),
+        boxes=pad_slots(boxes, slots),
+        slot_valid=np.arange(slots) < n,
+        box_valid=pad_slots(box_valid, slots, fill=False),
         node_count=np.int32(n),
         example_index=np.int32(example_index),
         example_valid=np.bool_(True),
@@ -81,15 +166,17 @@ def parse_record(record: Mapping[str, Any], spec: ElementSpec, example_index: in
     return element
 
 
-def blank_element(spec: ElementSpec) -> dict[str, np.ndarray]:
-    """An all-padding element (example_valid False) that fills the last evaluation batch."""
-    n, c = spec.max_slots, spec.tokenizer.max_classes
+def blank_element(spec: ElementSpec, slots: int | None = None) -> dict[str, np.ndarray]:
+    """An all-padding element (example_valid False) that fills the last evaluation batch of a bucket."""
+    n, c, m = spec.max_slots if slots is None else slots, spec.tokenizer.max_classes, spec.max_patches
+    empty = ImagePatches(np.zeros((m, spec.image_width), np.float32), np.zeros(m, np.int32),
+                         np.zeros(m, np.int32), np.zeros(m, bool), (0, 0))
     return {
+        **image_arrays(empty, spec.image_key, np.zeros(2, np.int32)),
         "tag_id": np.zeros(n, np.int32), "class_ids": np.zeros((n, c), np.int32),
         "css_parts": np.zeros((n, c, 5), np.int32), "content_kinds": np.zeros((n, len(CONTENT_KEYS)), bool),
         "depth": np.zeros(n, np.int32), "sibling_index": np.zeros(n, np.int32),
         "child_count": np.zeros(n, np.int32), "parent_slot": np.full(n, -1, np.int32),
-        "image": np.zeros((spec.image_size, spec.image_size, 3), np.float32),
         "actions": np.zeros(n, np.int32), "boxes": np.zeros((n, 4), np.float32),
         "slot_valid": np.zeros(n, bool), "box_valid": np.zeros(n, bool),
         "node_count": np.int32(0), "example_index": np.int32(-1), "example_valid": np.bool_(False),
@@ -101,61 +188,186 @@ def with_task_masks(element: dict[str, np.ndarray], gen_action: np.ndarray, gen_
     return dict(element, gen_action=gen_action, gen_box=gen_box, mask_strategy=np.int32(strategy))
 
 
-# ----------------------------------------------------------------------------- grain transforms
-
-class ParseRecord(grain.transforms.Map):
-    """grain Map over (record index, record) pairs: `parse_record`, or a blank element for padding."""
-
-    def __init__(self, spec: ElementSpec):
-        self.spec = spec
-
-    def map(self, indexed: tuple[int, Mapping[str, Any] | None]) -> dict[str, np.ndarray]:
-        index, record = indexed
-        if record is None:
-            return blank_element(self.spec)
-        return parse_record(record, self.spec, index)
-
-
-class SampleTaskMasks(grain.transforms.RandomMap):
-    """grain RandomMap: DLT's mixture of conditioning strategies, from the per-record rng."""
+class SampleTaskMasks:
+    """Training masks: DLT's mixture of conditioning strategies, drawn from the example's rng."""
 
     def __init__(self, probabilities: Sequence[float], min_ratio: float):
         self.probabilities = tuple(probabilities)
         self.min_ratio = min_ratio
 
-    def random_map(self, element: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    def __call__(self, element: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
         masks = sample_task_masks(rng, int(element["node_count"]), len(element["actions"]),
                                   self.probabilities, self.min_ratio)
         return with_task_masks(element, masks.gen_action, masks.gen_box, masks.strategy)
 
 
-class FixedTaskMasks(grain.transforms.RandomMap):
-    """grain RandomMap for evaluation: one strategy over all slots (`all` = generate everything)."""
+class FixedTaskMasks:
+    """Evaluation masks: one strategy over all slots (`all` = generate everything)."""
 
     def __init__(self, strategy: str):
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown eval strategy {strategy!r}; known: {', '.join(STRATEGIES)}")
         self.strategy = strategy
 
-    def random_map(self, element: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    def __call__(self, element: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
         masks = strategy_task_masks(self.strategy, rng, int(element["node_count"]), len(element["actions"]),
                                     ratio=1.0)
         return with_task_masks(element, masks.gen_action, masks.gen_box, masks.strategy)
 
 
-class IndexedSource:
-    """Random access to chosen records of a data source, as (record index, record); index -1 is padding."""
+# ----------------------------------------------------------------------------- slot buckets and batch plans
 
-    def __init__(self, source: Any, indices: np.ndarray):
-        self.source = source
-        self.indices = np.asarray(indices, np.int64)
+def check_slot_buckets(slot_buckets: Sequence[int], max_slots: int) -> tuple[int, ...]:
+    """`data.slot_buckets` as a strictly increasing tuple whose largest entry is `data.max_slots`."""
+    buckets = tuple(int(b) for b in slot_buckets)
+    if not buckets or any(b <= 0 for b in buckets) or list(buckets) != sorted(set(buckets)):
+        raise ValueError(f"data.slot_buckets {tuple(slot_buckets)} must be positive and strictly increasing")
+    if buckets[-1] != max_slots:
+        raise ValueError(f"data.slot_buckets {buckets}: the largest bucket must equal data.max_slots "
+                         f"{max_slots}; set both together")
+    return buckets
+
+
+def bucket_slots(node_counts: np.ndarray, slot_buckets: Sequence[int]) -> np.ndarray:
+    """The smallest bucket holding each node count, same shape (counts must be <= the largest bucket)."""
+    buckets = np.asarray(slot_buckets, np.int32)
+    return buckets[np.searchsorted(buckets, np.asarray(node_counts))]
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchPlan:
+    """The global batches of one epoch: `rows` `b B` positions into the kept records (-1: blank
+    padding) and `slots` `b`, each batch's bucket."""
+
+    rows: np.ndarray
+    slots: np.ndarray
 
     def __len__(self) -> int:
-        return len(self.indices)
+        return len(self.rows)
 
-    def __getitem__(self, position: int) -> tuple[int, Mapping[str, Any] | None]:
-        index = int(self.indices[position])
-        return index, (None if index < 0 else self.source[index])
+
+def plan_from_rows(rows: np.ndarray, node_counts: np.ndarray, slot_buckets: Sequence[int]) -> BatchPlan:
+    """A plan whose every batch gets the smallest bucket holding its longest example."""
+    rows = np.asarray(rows, np.int64)
+    counts = np.where(rows >= 0, np.asarray(node_counts)[np.maximum(rows, 0)], 0)
+    return BatchPlan(rows, bucket_slots(counts.max(axis=1, initial=0), slot_buckets).astype(np.int32))
+
+
+def _seed_entropy(seed: int) -> int:
+    return int(seed) % 2**63  # numpy seed sequences take non-negative integers only
+
+
+def example_rng(seed: int, epoch: int, batch: int, row: int) -> np.random.Generator:
+    """The generator of one example's random draws, fixed by its place in the plan (row of the GLOBAL
+    batch, so hosts and workers draw the same)."""
+    return np.random.default_rng([_seed_entropy(seed), epoch, _EXAMPLE_STREAM, batch, row])
+
+
+def train_batch_plan(node_counts: np.ndarray, batch_size: int, slot_buckets: Sequence[int], seed: int,
+                     epoch: int, shuffle: bool = True) -> BatchPlan:
+    """One training epoch's global batches, grouped by slot bucket; a pure function of its arguments.
+
+    The kept records are shuffled and the last `len % batch_size` of them left
+    out (a fresh draw each epoch, so no record is left out more than others),
+    then the rest fill batches bucket by bucket, smallest first: a bucket's
+    remainder moves up into the next larger bucket's first batch (it fits its
+    slots), and the largest bucket comes out even: `len // batch_size` batches.
+    Then the batch order is shuffled. `shuffle=False`: record order, smallest bucket first.
+    """
+    counts = np.asarray(node_counts, np.int64)
+    rng = np.random.default_rng([_seed_entropy(seed), epoch, _PLAN_STREAM])
+    order = rng.permutation(len(counts)) if shuffle else np.arange(len(counts))
+    order = order[:len(order) // batch_size * batch_size]
+    bucket_index = np.searchsorted(np.asarray(slot_buckets), counts[order])
+    groups, carried = [], np.zeros(0, np.int64)
+    for index in range(len(slot_buckets)):
+        queue = np.concatenate([carried, order[bucket_index == index]])
+        full = len(queue) // batch_size * batch_size
+        groups.append(queue[:full].reshape(-1, batch_size))
+        carried = queue[full:]
+    rows = np.concatenate(groups)
+    if shuffle:
+        rows = rows[rng.permutation(len(rows))]
+    return plan_from_rows(rows, counts, slot_buckets)
+
+
+def eval_batch_plan(node_counts: np.ndarray, batch_size: int, slot_buckets: Sequence[int]) -> BatchPlan:
+    """The evaluation epoch: record order within each bucket, smallest bucket first, each bucket's last
+    batch padded with blanks (-1), so every record is seen exactly once."""
+    counts = np.asarray(node_counts, np.int64)
+    bucket_index = np.searchsorted(np.asarray(slot_buckets), counts)
+    groups = []
+    for index in range(len(slot_buckets)):
+        members = np.flatnonzero(bucket_index == index)
+        padded = -(-len(members) // batch_size) * batch_size
+        groups.append(np.concatenate([members, np.full(padded - len(members), -1, np.int64)])
+                      .reshape(-1, batch_size))
+    return plan_from_rows(np.concatenate(groups), counts, slot_buckets)
+
+
+def stack_elements(elements: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Per-example dicts of equal shapes -> one batch dict (leading axis B)."""
+    return {key: np.stack([element[key] for element in elements]) for key in elements[0]}
+
+
+def pad_batch_slots(batch: Mapping[str, np.ndarray], slots: int) -> dict[str, np.ndarray]:
+    """Pads every per-slot array of `batch` (axis 1) to `slots`: PAD, zeros, False, parent_slot -1.
+
+    E.g. to compare a bucketed batch with the same examples padded to max_slots.
+    """
+    padded = dict(batch)
+    for key, fill in SLOT_PADDING.items():
+        if key not in batch:
+            continue
+        values = np.asarray(batch[key])
+        if values.shape[1] > slots:
+            raise ValueError(f"{key}: batch has {values.shape[1]} slots, more than the {slots} to pad to")
+        widths = [(0, 0), (0, slots - values.shape[1])] + [(0, 0)] * (values.ndim - 2)
+        padded[key] = np.pad(values, widths, constant_values=fill)
+    return padded
+
+
+# ----------------------------------------------------------------------------- grain
+
+class ReadBatch(grain.transforms.Map):
+    """grain Map: batch position -> this host's rows of that global batch, parsed, masked, padded to
+    its bucket and stacked. Position p is batch `p % batches_per_epoch` of epoch `p // batches_per_epoch`."""
+
+    def __init__(self, source: Any, kept: np.ndarray, plan_for_epoch: Callable[[int], BatchPlan],
+                 batches_per_epoch: int, rows: tuple[int, int], spec: ElementSpec,
+                 task_masks: Callable[[dict[str, np.ndarray], np.random.Generator], dict[str, np.ndarray]],
+                 seed: int):
+        self.source = source
+        self.kept = np.asarray(kept, np.int64)
+        self.plan_for_epoch = plan_for_epoch
+        self.batches_per_epoch = batches_per_epoch
+        self.rows = rows
+        self.spec = spec
+        self.task_masks = task_masks
+        self.seed = seed
+        self._plans: dict[int, BatchPlan] = {}
+
+    def plan(self, epoch: int) -> BatchPlan:
+        plan = self._plans.get(epoch)
+        if plan is None:
+            plan = self.plan_for_epoch(epoch)
+            self._plans = {epoch: plan, **{e: p for e, p in self._plans.items() if e == epoch - 1}}
+        return plan
+
+    def map(self, position: int) -> dict[str, np.ndarray]:
+        epoch, batch = divmod(int(position), self.batches_per_epoch)
+        plan = self.plan(epoch)
+        slots = int(plan.slots[batch])
+        elements = []
+        for row in range(*self.rows):
+            kept_position = int(plan.rows[batch, row])
+            if kept_position < 0:
+                element = blank_element(self.spec, slots)
+            else:
+                index = int(self.kept[kept_position])
+                element = parse_record(self.source[index], self.spec, slots, index)
+            elements.append(self.task_masks(element, example_rng(self.seed, epoch, batch, row)))
+        return stack_elements(elements)
 
 
 # ----------------------------------------------------------------------------- selection
@@ -167,18 +379,15 @@ def kept_indices(node_counts: np.ndarray, max_slots: int) -> tuple[np.ndarray, i
     return kept, int(len(node_counts) - len(kept))
 
 
-def shard_indices(indices: np.ndarray, shard_index: int, shard_count: int) -> np.ndarray:
-    """This host's share: every `shard_count`-th index from `shard_index` (hosts differ by at most one)."""
+def host_rows(batch_size: int, shard_index: int, shard_count: int) -> tuple[int, int]:
+    """This host's rows `[h*B/H, (h+1)*B/H)` of every global batch of `batch_size`."""
     if not 0 <= shard_index < shard_count:
         raise ValueError(f"shard index {shard_index} outside [0, {shard_count})")
-    return np.asarray(indices)[shard_index::shard_count]
-
-
-def padded_eval_indices(indices: np.ndarray, total: int, shard_count: int, batch_size: int) -> np.ndarray:
-    """Pads a host's indices with -1 so every host runs the same number of full batches."""
-    per_host = -(-total // shard_count)
-    length = max(1, -(-per_host // batch_size)) * batch_size
-    return np.concatenate([indices, np.full(length - len(indices), -1, np.int64)])
+    if batch_size % shard_count:
+        raise ValueError(f"global batch size {batch_size} is not divisible by the {shard_count} hosts; "
+                         f"set data.batch_size / data.eval_batch_size to a multiple of {shard_count}")
+    per_host = batch_size // shard_count
+    return shard_index * per_host, (shard_index + 1) * per_host
 
 
 def tokenizer_from_config(tokenizer_config: Any, tag_counts: Mapping[str, int]) -> HtmlTokenizer:
@@ -187,6 +396,17 @@ def tokenizer_from_config(tokenizer_config: Any, tag_counts: Mapping[str, int]) 
     vocab_size = options.pop("tag_vocab_size")
     min_count = options.pop("tag_min_count", 1)
     return HtmlTokenizer.from_tag_counts(tag_counts, vocab_size, min_count=min_count, **options)
+
+
+def element_spec(data_config: Any, data: BuiltDataset) -> ElementSpec:
+    """The ElementSpec of `config.data` for a built data set (checks the slot buckets)."""
+    features = data_config.image_features
+    return ElementSpec(
+        max_slots=int(data_config.max_slots),
+        slot_buckets=check_slot_buckets(data_config.slot_buckets, data_config.max_slots),
+        patch_size=int(data_config.patch_size), max_patches=int(data_config.max_patches),
+        canvas_size=data.canvas_size, tokenizer=tokenizer_from_config(data_config.tokenizer, data.tag_counts),
+        image_features=FeatureStore(features) if features else None)
 
 
 # ----------------------------------------------------------------------------- pipeline
@@ -198,12 +418,15 @@ class Pipeline:
     dataset: grain.IterDataset
     split: str
     mode: str
-    batch_size: int
-    num_examples: int            # records this host reads per epoch (after skipping and sharding)
+    batch_size: int              # rows per host: global batch size / host count
+    num_examples: int            # real (not blank) examples this host reads per epoch
     skipped_over_length: int     # records of the split longer than max_slots (all hosts)
-    batches_per_epoch: int
+    batches_per_epoch: int       # the same on every host
     spec: ElementSpec
     data: BuiltDataset
+    slot_buckets: tuple[int, ...] = ()
+    global_batch_size: int = 0
+    num_records: int = 0         # records of the split with at most max_slots nodes (all hosts)
 
     @property
     def tokenizer(self) -> HtmlTokenizer:
@@ -217,36 +440,22 @@ class Pipeline:
         return iter(self.dataset)
 
 
-def batched_map_dataset(source: IndexedSource, spec: ElementSpec, data_config: Any, mode: str, seed: int,
-                        batch_size: int) -> grain.MapDataset:
-    """source -> (train: shuffle, repeat) -> parse -> task masks -> batches, all index-addressable."""
-    dataset = grain.MapDataset.source(source).seed(seed)
-    if mode == "train":
-        if data_config.shuffle:
-            dataset = dataset.shuffle()
-        dataset = dataset.repeat(data_config.num_epochs)
-    dataset = dataset.map(ParseRecord(spec))
-    if mode == "train":
-        masks = data_config.task_masks
-        probabilities = strategy_probabilities(dict(masks.probabilities))
-        dataset = dataset.random_map(SampleTaskMasks(probabilities, masks.min_ratio))
-    else:
-        dataset = dataset.random_map(FixedTaskMasks(data_config.eval_strategy))
-    return dataset.batch(batch_size, drop_remainder=(mode == "train"))
-
-
 def make_pipeline(data_config: Any, split: str | None = None, *, mode: str = "train", seed: int = 0,
                   batch_size: int | None = None, num_workers: int | None = None,
                   shard_index: int | None = None, shard_count: int | None = None,
                   data: BuiltDataset | None = None) -> Pipeline:
     """Batches of `split` for this host, as configured by `config.data` (configs/base.py).
 
-    `mode='train'`: shuffled, repeated `data.num_epochs` times (None: forever),
-    task masks by DLT's mixture, last partial batch dropped. `mode='eval'`:
-    record order, one epoch, masks of `data.eval_strategy`, the last batch
-    padded with blank elements (example_valid False). Records with more nodes
-    than `data.max_slots` are skipped and counted. Sharding defaults to
-    `jax.process_index()` of `jax.process_count()`.
+    `batch_size` (default `data.batch_size` / `data.eval_batch_size`) is the
+    GLOBAL batch: every host computes the same plan over all kept records and
+    takes its rows `[h*B/H, (h+1)*B/H)` of each batch, so all hosts run the
+    same slot bucket at the same step. Each batch's per-slot arrays have the
+    smallest of `data.slot_buckets` holding its longest example.
+    `mode='train'`: `train_batch_plan`, a new shuffle per epoch,
+    `data.num_epochs` epochs (None: forever), DLT's mixture of task masks.
+    `mode='eval'`: `eval_batch_plan`, one epoch, masks of `data.eval_strategy`.
+    Records with more nodes than `data.max_slots` are skipped and counted.
+    Sharding defaults to `jax.process_index()` of `jax.process_count()`.
     """
     if mode not in MODES:
         raise ValueError(f"mode {mode!r} not in {MODES}")
@@ -254,17 +463,14 @@ def make_pipeline(data_config: Any, split: str | None = None, *, mode: str = "tr
                                    image_size=data_config.build_image_size,
                                    image_format=data_config.image_format)
     split = split or (data_config.train_split if mode == "train" else data_config.eval_split)
-    batch_size = batch_size or (data_config.batch_size if mode == "train" else data_config.eval_batch_size)
+    global_batch = batch_size or (data_config.batch_size if mode == "train" else data_config.eval_batch_size)
     num_workers = data_config.num_workers if num_workers is None else num_workers
     if shard_index is None or shard_count is None:
         import jax  # noqa: PLC0415 - only here, so that worker processes need not import jax
         shard_index, shard_count = jax.process_index(), jax.process_count()
+    rows = host_rows(global_batch, shard_index, shard_count)
 
-    spec = ElementSpec(data_config.max_slots, data_config.image_size, data.canvas_size,
-                       tokenizer_from_config(data_config.tokenizer, data.tag_counts))
-    if spec.image_size > spec.canvas_size:
-        _log.warning("%s: image_size %d is larger than the stored %d px canvas; images are upscaled",
-                     data.path, spec.image_size, spec.canvas_size)
+    spec = element_spec(data_config, data)
     kept, skipped = kept_indices(data.node_counts(split), spec.max_slots)
     if skipped:
         _log.warning("%s/%s: skipped %d of %d records with more than max_slots=%d nodes",
@@ -272,20 +478,57 @@ def make_pipeline(data_config: Any, split: str | None = None, *, mode: str = "tr
     if not len(kept):
         raise ValueError(f"{data.path}: split {split!r} has no record with at most max_slots="
                          f"{spec.max_slots} nodes ({skipped} skipped)")
-    indices = shard_indices(kept, shard_index, shard_count)
-    if mode == "eval":
-        indices = padded_eval_indices(indices, len(kept), shard_count, batch_size)
-    elif len(indices) < batch_size:
-        raise ValueError(f"{data.path}: split {split!r} has {len(indices)} usable records on this host, "
-                         f"fewer than batch_size {batch_size}")
+    counts = data.node_counts(split)[kept]
 
-    dataset = batched_map_dataset(IndexedSource(data.source(split), indices), spec, data_config, mode, seed,
-                                  batch_size)
+    if mode == "train":
+        if len(kept) < global_batch:
+            raise ValueError(f"{data.path}: split {split!r} has {len(kept)} usable records, fewer than the "
+                             f"global batch_size {global_batch}")
+        plan_for_epoch = _TrainPlan(counts, global_batch, spec.slot_buckets, seed, bool(data_config.shuffle))
+        batches_per_epoch = len(kept) // global_batch
+        epochs = data_config.num_epochs
+        length = sys.maxsize if epochs is None else batches_per_epoch * int(epochs)
+        num_examples = batches_per_epoch * (rows[1] - rows[0])
+        masks = data_config.task_masks
+        task_masks = SampleTaskMasks(strategy_probabilities(dict(masks.probabilities)), masks.min_ratio)
+    else:
+        plan = eval_batch_plan(counts, global_batch, spec.slot_buckets)
+        plan_for_epoch = _FixedPlan(plan)
+        batches_per_epoch = length = len(plan)
+        num_examples = int((plan.rows[:, rows[0]:rows[1]] >= 0).sum())
+        task_masks = FixedTaskMasks(data_config.eval_strategy)
+
+    reader = ReadBatch(data.source(split), kept, plan_for_epoch, batches_per_epoch, rows, spec, task_masks, seed)
+    dataset = grain.MapDataset.range(length).map(reader)
     iter_dataset = dataset.to_iter_dataset(grain.ReadOptions(num_threads=data_config.read_threads,
                                                              prefetch_buffer_size=data_config.prefetch_batches))
     if num_workers > 0:
         iter_dataset = iter_dataset.mp_prefetch(grain.MultiprocessingOptions(
             num_workers=num_workers, per_worker_buffer_size=data_config.prefetch_batches))
-    num_examples = int((indices >= 0).sum())
-    return Pipeline(iter_dataset, split, mode, batch_size, num_examples, skipped,
-                    len(indices) // batch_size, spec, data)
+    return Pipeline(iter_dataset, split, mode, rows[1] - rows[0], num_examples, skipped, batches_per_epoch,
+                    spec, data, spec.slot_buckets, global_batch, len(kept))
+
+
+@dataclasses.dataclass(frozen=True)
+class _TrainPlan:
+    """`train_batch_plan` of an epoch, as a picklable callable for worker processes."""
+
+    node_counts: np.ndarray
+    batch_size: int
+    slot_buckets: tuple[int, ...]
+    seed: int
+    shuffle: bool
+
+    def __call__(self, epoch: int) -> BatchPlan:
+        return train_batch_plan(self.node_counts, self.batch_size, self.slot_buckets, self.seed, epoch,
+                                self.shuffle)
+
+
+@dataclasses.dataclass(frozen=True)
+class _FixedPlan:
+    """The same plan for every epoch (evaluation runs one)."""
+
+    plan: BatchPlan
+
+    def __call__(self, epoch: int) -> BatchPlan:
+        return self.plan

@@ -1,4 +1,4 @@
-"""Pure per-record transforms: letterbox geometry, image to float, boxes to targets, task masks.
+"""Pure per-record transforms: letterbox geometry, screenshot to patches, boxes to targets, task masks.
 
 Every function here is a pure function of its arguments (and an explicit numpy
 Generator where it draws), so the same seed gives the same batches anywhere.
@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import logging
+import math
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
 
 LETTERBOX_FILL = (128, 128, 128)  # maps to ~0 in [-1, 1]: padding reads as "nothing"
 IMAGE_FORMATS = ("jpeg", "png")
+_log = logging.getLogger(__name__)
 
 # DLT's conditioning strategies (DESIGN §5): which slots' actions / box coordinates are generated.
 STRATEGIES = ("all", "loc", "size", "action", "whole_box", "random_box_and_action")
@@ -74,58 +78,167 @@ def encode_image(image: Image.Image, image_format: str = "jpeg", quality: int = 
     return buffer.getvalue()
 
 
-def image_to_float(data: bytes, image_size: int) -> np.ndarray:
-    """Decodes a stored (square, letterboxed) image to `h w 3` float32 in [-1, 1] at `image_size`.
+# ----------------------------------------------------------------------------- patches (Pix2Struct)
 
-    JPEG is decoded at a reduced scale (`draft`) when the target is much
-    smaller, which is most of the cost saved.
+class ImagePatches(NamedTuple):
+    """A screenshot as a `rows x cols` patch grid padded to M = max_patches (D = patch_size^2 * 3).
+
+    patches `M D` float32 in [-1, 1] (row-major pixels of each patch, RGB last),
+    row_ids / col_ids `M` int32 (1-based; 0 = padding), valid `M` bool, grid (rows, cols).
     """
+
+    patches: np.ndarray
+    row_ids: np.ndarray
+    col_ids: np.ndarray
+    valid: np.ndarray
+    grid: tuple[int, int]
+
+
+def patch_grid(width: int, height: int, patch_size: int, max_patches: int) -> tuple[int, int]:
+    """(rows, cols) of the largest grid of `patch_size` patches with the screenshot's aspect in `max_patches`.
+
+    As Pix2Struct: scale = sqrt(max_patches * p^2 / (h * w)), rows / cols the
+    floors of the scaled sides in patches; an extreme aspect clamps a side to
+    [1, max_patches]. Only the aspect matters, not the pixel size.
+    """
+    if width <= 0 or height <= 0:
+        raise ValueError(f"patch grid needs a positive screenshot size, got {width}x{height}")
+    if patch_size <= 0 or max_patches <= 0:
+        raise ValueError(f"patch grid needs positive patch_size and max_patches, got {patch_size}, {max_patches}")
+    scale = math.sqrt(max_patches * patch_size ** 2 / (width * height))
+    rows = min(max_patches, max(1, math.floor(scale * height / patch_size)))
+    cols = min(max_patches, max(1, math.floor(scale * width / patch_size)))
+    while rows * cols > max_patches:  # only rounding at the edge of the budget gets here
+        if rows / height > cols / width:
+            rows -= 1
+        else:
+            cols -= 1
+    return rows, cols
+
+
+def grid_positions(rows: int, cols: int, max_patches: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """1-based row and column ids of a row-major `rows x cols` grid padded with 0 to `max_patches`, and valid."""
+    count = rows * cols
+    if count > max_patches:
+        raise ValueError(f"a {rows}x{cols} grid has {count} patches, more than max_patches {max_patches}")
+    row_ids = np.zeros(max_patches, np.int32)
+    col_ids = np.zeros(max_patches, np.int32)
+    row_ids[:count] = np.repeat(np.arange(1, rows + 1, dtype=np.int32), cols)
+    col_ids[:count] = np.tile(np.arange(1, cols + 1, dtype=np.int32), rows)
+    return row_ids, col_ids, np.arange(max_patches) < count
+
+
+def image_to_grid(pixels: np.ndarray, patch_size: int) -> np.ndarray:
+    """`(rows p) (cols p) c` -> `(rows cols) (p p c)`: row-major patches, each its pixels row-major
+    (`viz.patches_to_image` is the inverse)."""
+    height, width, channels = pixels.shape
+    rows, cols = height // patch_size, width // patch_size
+    grid = pixels.reshape(rows, patch_size, cols, patch_size, channels).transpose(0, 2, 1, 3, 4)
+    return grid.reshape(rows * cols, patch_size * patch_size * channels)
+
+
+_warned_upscaling: set[tuple[int, int, int]] = set()
+
+
+def _warn_upscaling_once(geometry: Letterbox, target: tuple[int, int], patch_size: int, max_patches: int) -> None:
+    key = (geometry.canvas, patch_size, max_patches)
+    if key not in _warned_upscaling:
+        _warned_upscaling.add(key)
+        _log.warning("the stored %d px canvas holds e.g. a %dx%d screenshot at %dx%d px, smaller than the "
+                     "%dx%d px its patch grid needs (patch_size %d, max_patches %d): screenshots are upscaled; build "
+                     "the data with a larger data.build_image_size for sharper patches", geometry.canvas,
+                     geometry.width, geometry.height, geometry.content_width, geometry.content_height,
+                     target[0], target[1], patch_size, max_patches)
+
+
+def _scaled_span(offset: int, length: int, scale: float) -> tuple[int, int]:
+    """Pixel span `[offset, offset + length)` of the canvas on a copy decoded at `scale`; never empty."""
+    start = round(offset * scale)
+    return start, max(start + 1, round((offset + length) * scale))
+
+
+def image_to_patches(data: bytes, original_size: Sequence[int], canvas: int, patch_size: int,
+                     max_patches: int) -> ImagePatches:
+    """A stored letterboxed screenshot -> its Pix2Struct patch grid (see `ImagePatches`).
+
+    The content region of the square canvas (`letterbox_geometry`) is resized,
+    keeping its aspect within one patch, to exactly `rows*p x cols*p`
+    (`patch_grid`), so the grid covers the whole screenshot and no padding.
+    JPEG is decoded at a reduced scale (`draft`) when the grid needs much fewer
+    pixels, which is most of the decoding cost saved.
+    """
+    width, height = (int(v) for v in original_size)
+    rows, cols = patch_grid(width, height, patch_size, max_patches)
+    geometry = letterbox_geometry(width, height, canvas)
+    target = (cols * patch_size, rows * patch_size)
+    if geometry.content_width < target[0] or geometry.content_height < target[1]:
+        _warn_upscaling_once(geometry, target, patch_size, max_patches)
     with Image.open(io.BytesIO(data)) as image:
-        image.draft("RGB", (image_size, image_size))
-        image = image.convert("RGB")
-        if image.size != (image_size, image_size):
-            image = image.resize((image_size, image_size), Image.Resampling.BILINEAR)
-        pixels = np.asarray(image, dtype=np.float32)
-    return pixels * np.float32(2.0 / 255.0) - np.float32(1.0)
+        needed = canvas * max(target[0] / geometry.content_width, target[1] / geometry.content_height)
+        image.draft("RGB", (math.ceil(needed), math.ceil(needed)))
+        left, right = _scaled_span(geometry.offset_x, geometry.content_width, image.width / canvas)
+        top, bottom = _scaled_span(geometry.offset_y, geometry.content_height, image.height / canvas)
+        # crop before resizing: resampling at the content's edge must not blend in the letterbox fill
+        rgb = image if image.mode == "RGB" else image.convert("RGB")
+        resized = rgb.crop((left, top, right, bottom)).resize(target, Image.Resampling.BILINEAR)
+        pixels = np.asarray(resized, dtype=np.float32) * np.float32(2.0 / 255.0) - np.float32(1.0)
+    patches = np.zeros((max_patches, patch_size * patch_size * 3), np.float32)
+    patches[:rows * cols] = image_to_grid(pixels, patch_size)
+    return ImagePatches(patches, *grid_positions(rows, cols, max_patches), (rows, cols))
+
+
+def features_to_tokens(features: np.ndarray, max_patches: int, example_id: str = "?", source: str = "?"
+                       ) -> ImagePatches:
+    """Precomputed image features `rows cols F` (a grid) or `T F` (tokens: one row) -> `M F` tokens + grid ids.
+
+    Errors name the example and the file they came from.
+    """
+    features = np.asarray(features)
+    if features.ndim == 2:
+        features = features[None]
+    if features.ndim != 3:
+        raise ValueError(f"{example_id}: image_features in {source}: shape {features.shape}, expected "
+                         f"(rows, cols, F) or (tokens, F)")
+    rows, cols, dim = features.shape
+    if rows * cols > max_patches:
+        raise ValueError(f"{example_id}: image_features in {source}: {rows}x{cols} = {rows * cols} tokens, "
+                         f"more than max_patches {max_patches}")
+    tokens = np.zeros((max_patches, dim), np.float32)
+    tokens[:rows * cols] = features.reshape(rows * cols, dim)
+    return ImagePatches(tokens, *grid_positions(rows, cols, max_patches), (rows, cols))
 
 
 # ----------------------------------------------------------------------------- boxes
 
-def boxes_to_targets(html_boxes: np.ndarray, geometry: Letterbox) -> tuple[np.ndarray, np.ndarray]:
+def boxes_to_targets(html_boxes: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """`n 4` boxes `[x, y, w, h]` in screenshot pixels -> `n 4` `(cx, cy, w, h)` in [-1, 1], `n` valid.
 
-    Coordinates are normalised to the letterboxed canvas (DESIGN §2), so that
-    they agree with the image patches. A box is clipped to the screenshot
+    Coordinates are normalised to the screenshot's own `width x height`
+    (DESIGN §2, §3), as the patch grid covers exactly the screenshot: 0..1 of
+    each side maps to [-1, 1]. A box is clipped to the screenshot
     (DATA_FORMAT §1.4); nothing left, zero area or non-finite means invalid,
     and an invalid box is all zeros.
     """
+    if width <= 0 or height <= 0:
+        raise ValueError(f"boxes need a positive screenshot size, got {width}x{height}")
     boxes = np.asarray(html_boxes, dtype=np.float64).reshape(-1, 4)
     finite = np.isfinite(boxes).all(axis=1)
     boxes = np.where(finite[:, None], boxes, 0.0)
-    x0 = np.clip(boxes[:, 0], 0, geometry.width)
-    y0 = np.clip(boxes[:, 1], 0, geometry.height)
-    x1 = np.clip(boxes[:, 0] + boxes[:, 2], 0, geometry.width)
-    y1 = np.clip(boxes[:, 1] + boxes[:, 3], 0, geometry.height)
+    x0 = np.clip(boxes[:, 0], 0, width)
+    y0 = np.clip(boxes[:, 1], 0, height)
+    x1 = np.clip(boxes[:, 0] + boxes[:, 2], 0, width)
+    y1 = np.clip(boxes[:, 1] + boxes[:, 3], 0, height)
     valid = finite & (x1 > x0) & (y1 > y0)
-    scale_x = geometry.content_width / geometry.width / geometry.canvas
-    scale_y = geometry.content_height / geometry.height / geometry.canvas
-    left = geometry.offset_x / geometry.canvas + x0 * scale_x
-    top = geometry.offset_y / geometry.canvas + y0 * scale_y
-    width, height = (x1 - x0) * scale_x, (y1 - y0) * scale_y
-    unit = np.stack([left + width / 2, top + height / 2, width, height], axis=1)
+    unit = np.stack([(x0 + x1) / 2 / width, (y0 + y1) / 2 / height, (x1 - x0) / width, (y1 - y0) / height],
+                    axis=1)
     targets = np.where(valid[:, None], unit * 2.0 - 1.0, 0.0)
     return targets.astype(np.float32), valid
 
 
-def targets_to_boxes(targets: np.ndarray, geometry: Letterbox) -> np.ndarray:
-    """Inverse of `boxes_to_targets` for valid boxes: `n 4` in [-1, 1] -> `[x, y, w, h]` pixels."""
-    unit = (np.asarray(targets, dtype=np.float64) + 1.0) / 2.0
-    scale_x = geometry.content_width / geometry.width / geometry.canvas
-    scale_y = geometry.content_height / geometry.height / geometry.canvas
-    width, height = unit[:, 2] / scale_x, unit[:, 3] / scale_y
-    x = (unit[:, 0] - unit[:, 2] / 2 - geometry.offset_x / geometry.canvas) / scale_x
-    y = (unit[:, 1] - unit[:, 3] / 2 - geometry.offset_y / geometry.canvas) / scale_y
-    return np.stack([x, y, width, height], axis=1)
+def targets_to_boxes(targets: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Inverse of `boxes_to_targets` for valid boxes: `n 4` in [-1, 1] -> `[x, y, w, h]` screenshot pixels."""
+    cx, cy, w, h = ((np.asarray(targets, dtype=np.float64).reshape(-1, 4) + 1.0) / 2.0).T
+    return np.stack([(cx - w / 2) * width, (cy - h / 2) * height, w * width, h * height], axis=1)
 
 
 def pad_slots(values: np.ndarray, max_slots: int, fill: float = 0) -> np.ndarray:
