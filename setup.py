@@ -30,6 +30,7 @@ setup(
         "numpy>=2.0,<3",
         "matplotlib>=3.9,<4",
         "playwright~=1.55",
+        "tensorboardX~=2.6",
     ],
     extras_require={
         "test": ["pytest~=9.0", "hypothesis~=6.140"],

@@ -1,4 +1,4 @@
-"""Base configuration (GPU/TPU scale); later issues add the model and train sections.
+"""Base configuration: GPU/TPU scale (DiT-B widths, batch 256, bf16).
 
     python -m dlt_jax.main --config=configs/base.py --workdir=/tmp/dlt_base
 
@@ -20,12 +20,20 @@ def data_config() -> ConfigDict:
         "data_dir": config_dict.placeholder(str),
         "build_image_size": 512,      # long side of the stored letterbox canvas
         "image_format": "jpeg",       # stored screenshot encoding: jpeg or png
-        "image_size": 256,            # model input (square, letterboxed)
+        # The screenshot as a Pix2Struct patch grid: scaled keeping its aspect so that the most
+        # patch_size px patches fit in max_patches, padded to max_patches (DESIGN §3).
+        "max_patches": 512,
+        "patch_size": 16,
+        # A .npz of per-example image features (key: example id; `rows cols F` or `T F`) made by an
+        # external encoder, for vision.encoder='precomputed': batches carry image_features instead
+        # of patches. None: patches.
+        "image_features": config_dict.placeholder(str),
         "max_slots": 128,             # html nodes per example; longer ones are skipped and counted
+        "slot_buckets": (32, 64, 128),  # a batch is padded to the smallest that holds it; last = max_slots
         "train_split": "train",
         "eval_split": "val",
-        "batch_size": 64,
-        "eval_batch_size": 64,
+        "batch_size": 256,            # global (all hosts); each host reads batch_size / host count rows
+        "eval_batch_size": 256,       # global, as batch_size
         "shuffle": True,
         "num_epochs": config_dict.placeholder(int),  # None: repeat forever
         "num_workers": 4,             # grain worker processes (0: threads in this process)
@@ -50,8 +58,68 @@ def data_config() -> ConfigDict:
     })
 
 
+def model_config() -> ConfigDict:
+    """The `model` section (DESIGN §3): DiT-B-like widths, the encoders in front of it."""
+    return ConfigDict({
+        "d_model": 768,
+        "num_heads": 12,
+        "mlp_ratio": 4.0,
+        "vit_layers": 6,              # screenshot encoder blocks over the patch tokens
+        "html_layers": 4,             # html node encoder blocks (tree-biased self-attention)
+        "fusion_layers": 2,           # html tokens cross-attend to the patches
+        "dit_layers": 12,             # denoiser blocks (adaLN-Zero per slot)
+        "dit_cross_attn": True,       # denoiser blocks also attend to the patches
+        "presence_head": True,        # multi-label element-type presence (loss.presence_weight)
+        "dtype": "bfloat16",          # compute dtype; parameters stay float32
+        "attention": "",              # jax.nn.dot_product_attention implementation: "" (JAX picks), xla, cudnn
+        "vision": {"encoder": "vit"},  # vit, or precomputed (features from data.image_features)
+    })
+
+
+def diffusion_config() -> ConfigDict:
+    """The `diffusion` section (DESIGN §4)."""
+    return ConfigDict({
+        "steps": 100,                 # T: discrete time steps shared by boxes and actions
+        "box_process": "ddpm",        # ddpm (cosine schedule, x0 prediction) or flow (rectified flow)
+        "flow_logit_mean": 0.0,       # flow: logit-normal time sampling
+        "flow_logit_std": 1.0,
+        "condition_dropout": {"image": 0.1, "html": 0.1, "both": 0.1},  # classifier-free guidance
+    })
+
+
+def loss_config() -> ConfigDict:
+    return ConfigDict({"box_weight": 5.0, "presence_weight": 0.3, "label_smoothing": 0.0})
+
+
+def train_config() -> ConfigDict:
+    """The `train` section (DESIGN §6): AdamW, warmup + cosine, clipping, EMA, checkpoints, logging."""
+    return ConfigDict({
+        "steps": 200_000,
+        "learning_rate": 3e-4,
+        "b1": 0.9,
+        "b2": 0.95,
+        "weight_decay": 0.03,
+        "warmup_steps": 5_000,
+        "final_lr_fraction": 0.01,    # the cosine ends at this share of the peak rate
+        "clip_norm": 1.0,
+        "grad_accum_steps": 1,        # > 1: optax.MultiSteps accumulates this many batches per update
+        "ema_decay": 0.9999,
+        "save_every": 5_000,          # checkpoint every this many steps (and at the end)
+        "keep": 3,                    # checkpoints kept
+        "log_every": 100,             # train metrics to metrics.jsonl / TensorBoard
+        "eval_every": 5_000,          # validation loss, accuracies and an overlay picture
+        "eval_batches": 0,            # validation batches per evaluation (0: the whole split)
+        "overlay_examples": 8,        # validation examples drawn per evaluation
+        "distributed": False,         # multi-host: call jax.distributed.initialize() first
+    })
+
+
 def get_config() -> ConfigDict:
     config = ConfigDict()
     config.seed = 0
     config.data = data_config()
+    config.model = model_config()
+    config.diffusion = diffusion_config()
+    config.loss = loss_config()
+    config.train = train_config()
     return config

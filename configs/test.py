@@ -1,4 +1,4 @@
-"""Tiny configuration for tests: small images, few slots, no worker processes.
+"""Tiny configuration for tests: few small patches, few slots, no worker processes.
 
     python -m dlt_jax.main --config=configs/test.py --workdir=/tmp/dlt_test
 """
@@ -12,8 +12,10 @@ def get_config() -> ConfigDict:
     config = base.get_config()
     data = config.data
     data.build_image_size = 64
-    data.image_size = 32
+    data.max_patches = 16
+    data.patch_size = 8
     data.max_slots = 64
+    data.slot_buckets = (16, 32, 64)
     data.batch_size = 4
     data.eval_batch_size = 4
     data.num_workers = 0
@@ -22,4 +24,14 @@ def get_config() -> ConfigDict:
     data.tokenizer.tag_vocab_size = 16
     data.tokenizer.tag_hash_buckets = 4
     data.tokenizer.class_hash_buckets = 256
+    model = config.model
+    model.d_model, model.num_heads, model.mlp_ratio = 32, 2, 2.0
+    model.vit_layers, model.html_layers, model.fusion_layers, model.dit_layers = 1, 1, 1, 2
+    model.dtype = "float32"
+    config.diffusion.steps = 20
+    train = config.train
+    train.steps, train.warmup_steps, train.learning_rate = 20, 5, 1e-3
+    train.ema_decay = 0.99
+    train.save_every, train.log_every, train.eval_every, train.eval_batches = 10, 5, 10, 2
+    train.overlay_examples = 2
     return config

@@ -87,6 +87,17 @@ def draw_grid(pictures: Sequence[Image.Image], columns: int = 4, gap: int = 4) -
     return sheet
 
 
+def titled(sheet: Image.Image, titles: Sequence[str], height: int = 16, gap: int = 4) -> Image.Image:
+    """`sheet` under a strip of column titles (one per column of equal width)."""
+    framed = Image.new("RGB", (sheet.width, sheet.height + height), "white")
+    framed.paste(sheet, (0, height))
+    draw = ImageDraw.Draw(framed)
+    column = (sheet.width + gap) / max(len(titles), 1)
+    for index, title in enumerate(titles):
+        draw.text((index * column + 2, 2), title, fill=(0, 0, 0))
+    return framed
+
+
 def batch_screenshot(batch: dict[str, np.ndarray], index: int) -> np.ndarray:
     """Example `index` of a pipeline batch as an `H W 3` image: its patches reassembled, or, for
     precomputed features (no pixels), a grey canvas of the screenshot's aspect."""

@@ -4,8 +4,14 @@ grain worker processes read absl flags; pytest never runs `app.run`, so they
 are marked parsed here (NOTES_JAX.md).
 """
 
+import os
+import tempfile
+
 import pytest
 from absl import flags
+
+# Compiled train steps are cached for the session and its subprocesses (the resume tests compile once).
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", tempfile.mkdtemp(prefix="dlt_jax_xla_"))
 
 from dlt_jax.data.builder import build_dataset
 from dlt_jax.data.dataset import BuiltDataset

@@ -1,0 +1,57 @@
+"""The DiT denoiser: noisy slots in, clean actions (logits) and boxes (x0) out, adaLN-Zero per slot.
+
+Slot token = embed(noisy action) + linear(noisy box) + embeddings of the task
+masks (which values are given). Each block is modulated per slot by
+`t_emb + c_g + c_i`, attends over the slots (padding masked, learned tree
+bias) and optionally to the screenshot patches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from dlt_jax.models.layers import AdaLNZeroBlock, FinalLayer, TimeEmbedding, TreeBias, key_mask, masked_mean, zeros_init
+
+
+class Denoiser(nnx.Module):
+    def __init__(self, vocab_size: int, num_element_types: int, dim: int, num_layers: int, num_heads: int,
+                 mlp_ratio: float, *, cross_attention: bool, presence_head: bool, dtype: Any = jnp.float32,
+                 implementation: str | None = None, rngs: nnx.Rngs):
+        self.action_embed = nnx.Embed(vocab_size, dim, dtype=dtype, rngs=rngs)
+        self.box_embed = nnx.Linear(4, dim, dtype=dtype, rngs=rngs)
+        self.gen_action_embed = nnx.Embed(2, dim, dtype=dtype, rngs=rngs)
+        self.gen_box_embed = nnx.Linear(4, dim, dtype=dtype, rngs=rngs)
+        self.time = TimeEmbedding(dim, dtype=dtype, rngs=rngs)
+        self.tree_bias = TreeBias(num_heads, rngs=rngs)
+        self.blocks = nnx.List([AdaLNZeroBlock(dim, num_heads, mlp_ratio, cross_attention=cross_attention,
+                                               dtype=dtype, implementation=implementation, rngs=rngs)
+                                for _ in range(num_layers)])
+        self.cross_attention = cross_attention
+        self.final = FinalLayer(dim, dtype=dtype, rngs=rngs)
+        self.action_head = nnx.Linear(dim, vocab_size, kernel_init=zeros_init, dtype=dtype, rngs=rngs)
+        self.box_head = nnx.Linear(dim, 4, kernel_init=zeros_init, dtype=dtype, rngs=rngs)
+        self.presence = (nnx.Linear(dim, num_element_types, dtype=dtype, rngs=rngs) if presence_head else None)
+
+    def __call__(self, noisy_actions: jax.Array, noisy_boxes: jax.Array, u: jax.Array, gen_action: jax.Array,
+                 gen_box: jax.Array, slot_valid: jax.Array, relations: jax.Array, c_i: jax.Array, c_g: jax.Array,
+                 patches: jax.Array, patch_valid: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array | None]:
+        """noisy_actions `b n` int, noisy_boxes `b n 4`, u `b` time fraction, gen_action `b n`,
+        gen_box `b n 4`, slot_valid `b n`, relations `b n n`, c_i `b n d`, c_g `b d`, patches `b m d`,
+        patch_valid `b m` -> action logits `b n V`, boxes `b n 4`, presence logits `b T` (or None), float32."""
+        x = (self.action_embed(noisy_actions) + self.box_embed(noisy_boxes.astype(c_i.dtype))
+             + self.gen_action_embed(gen_action.astype(jnp.int32)) + self.gen_box_embed(gen_box.astype(c_i.dtype)))
+        condition = self.time(u)[:, None, :] + c_g[:, None, :] + c_i
+        bias, mask = self.tree_bias(relations), key_mask(slot_valid)
+        context = patches if self.cross_attention else None
+        context_mask = key_mask(patch_valid) if self.cross_attention else None
+        for block in self.blocks:
+            x = block(x, condition, bias=bias, mask=mask, context=context, context_mask=context_mask)
+        x = self.final(x, condition)
+        presence = None
+        if self.presence is not None:
+            presence = self.presence(masked_mean(x, slot_valid)).astype(jnp.float32)
+        return self.action_head(x).astype(jnp.float32), self.box_head(x).astype(jnp.float32), presence

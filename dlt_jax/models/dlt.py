@@ -1,0 +1,111 @@
+"""The whole network: screenshot + html encoders, fusion, and the DiT denoiser (DESIGN §3).
+
+`encode` runs once per example (the conditions do not depend on the noise), so
+a sampler calls it once and `denoise` at every step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from dlt_jax.models.dit import Denoiser
+from dlt_jax.models.fusion import Fusion
+from dlt_jax.models.html import HtmlEncoder
+from dlt_jax.models.layers import tree_relations
+from dlt_jax.models.vit import VISION_ENCODERS, ScreenshotEncoder
+
+COMPUTE_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """What the data fixes about the network's shapes; stored beside every checkpoint (JSON)."""
+
+    vocab_size: int
+    type_action_ids: tuple[int, ...]          # action id of each element type (presence head order)
+    feature_sizes: Mapping[str, int]          # html feature embedding table sizes (HtmlTokenizer.sizes)
+    image_input_dim: int                      # patch pixels (p * p * 3) or precomputed feature size
+    max_patches: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"vocab_size": self.vocab_size, "type_action_ids": list(self.type_action_ids),
+                "feature_sizes": dict(self.feature_sizes), "image_input_dim": self.image_input_dim,
+                "max_patches": self.max_patches}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "ModelSpec":
+        return cls(int(data["vocab_size"]), tuple(int(i) for i in data["type_action_ids"]),
+                   {k: int(v) for k, v in data["feature_sizes"].items()}, int(data["image_input_dim"]),
+                   int(data["max_patches"]))
+
+
+def image_input_key(model_config: Any) -> str:
+    """The batch key the screenshot encoder reads: pixel patches, or an external encoder's features."""
+    encoder = model_config.vision.encoder
+    if encoder not in VISION_ENCODERS:
+        raise ValueError(f"model.vision.encoder {encoder!r} not in {VISION_ENCODERS}")
+    return "patches" if encoder == "vit" else "image_features"
+
+
+@flax.struct.dataclass
+class Conditions:
+    """The encoded screenshot and html of a batch: everything the denoiser conditions on."""
+
+    patches: jax.Array      # b m d
+    patch_valid: jax.Array  # b m
+    c_i: jax.Array          # b n d
+    c_g: jax.Array          # b d
+    relations: jax.Array    # b n n
+
+
+@flax.struct.dataclass
+class Prediction:
+    action_logits: jax.Array            # b n V, float32
+    boxes: jax.Array                    # b n 4, x0 in [-1, 1]
+    presence_logits: jax.Array | None   # b T
+
+
+class DLTModel(nnx.Module):
+    def __init__(self, spec: ModelSpec, config: Any, *, rngs: nnx.Rngs):
+        if config.dtype not in COMPUTE_DTYPES:
+            raise ValueError(f"model.dtype {config.dtype!r} not in {tuple(COMPUTE_DTYPES)}")
+        self.image_key = image_input_key(config)
+        common = dict(num_heads=config.num_heads, mlp_ratio=config.mlp_ratio, dtype=COMPUTE_DTYPES[config.dtype],
+                      implementation=config.attention or None, rngs=rngs)
+        dim = config.d_model
+        self.screenshot = ScreenshotEncoder(spec.image_input_dim, spec.max_patches, dim, config.vit_layers, **common)
+        self.html = HtmlEncoder(spec.feature_sizes, dim, config.html_layers, **common)
+        self.fusion = Fusion(dim, config.fusion_layers, **common)
+        self.denoiser = Denoiser(spec.vocab_size, len(spec.type_action_ids), dim, config.dit_layers,
+                                 cross_attention=config.dit_cross_attn, presence_head=config.presence_head,
+                                 **common)
+
+    def encode(self, batch: Mapping[str, jax.Array], drop_image: jax.Array, drop_html: jax.Array) -> Conditions:
+        """The conditions of a batch (see the pipeline's keys); drop_* `b` bool drop a modality (CFG)."""
+        patches, pooled = self.screenshot(batch[self.image_key], batch["patch_row"], batch["patch_col"],
+                                          batch["patch_valid"], drop_image)
+        relations = tree_relations(batch["parent_slot"])
+        nodes = self.html(batch, relations, drop_html)
+        c_i, c_g = self.fusion(nodes, batch["slot_valid"], relations, patches, batch["patch_valid"], pooled)
+        return Conditions(patches, batch["patch_valid"], c_i, c_g, relations)
+
+    def denoise(self, conditions: Conditions, noisy_actions: jax.Array, noisy_boxes: jax.Array, u: jax.Array,
+                gen_action: jax.Array, gen_box: jax.Array, slot_valid: jax.Array) -> Prediction:
+        """One denoising pass at time fraction `u` `b` (see Denoiser)."""
+        logits, boxes, presence = self.denoiser(noisy_actions, noisy_boxes, u, gen_action, gen_box, slot_valid,
+                                                conditions.relations, conditions.c_i, conditions.c_g,
+                                                conditions.patches, conditions.patch_valid)
+        return Prediction(logits, boxes, presence)
+
+    def __call__(self, batch: Mapping[str, jax.Array], noisy_actions: jax.Array, noisy_boxes: jax.Array,
+                 u: jax.Array, drop_image: jax.Array, drop_html: jax.Array) -> Prediction:
+        conditions = self.encode(batch, drop_image, drop_html)
+        return self.denoise(conditions, noisy_actions, noisy_boxes, u, batch["gen_action"], batch["gen_box"],
+                            batch["slot_valid"])

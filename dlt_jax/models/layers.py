@@ -1,0 +1,184 @@
+"""Building blocks shared by the encoders and the denoiser: attention, MLP, pre-LN and adaLN-Zero blocks.
+
+Attention goes through `jax.nn.dot_product_attention`, so a GPU can take the
+fused cuDNN kernel (`implementation='cudnn'`) and a CPU the XLA one. Modules
+compute in `dtype` (e.g. bfloat16) and keep float32 parameters.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from einops import rearrange
+from flax import nnx
+
+# Tree relations between two slots, the buckets of the learned tree attention bias (DESIGN §3).
+TREE_RELATIONS = ("self", "parent", "child", "sibling", "other")
+
+zeros_init = nnx.initializers.zeros_init()
+
+
+def tree_relations(parent_slot: jax.Array) -> jax.Array:
+    """`b n` parent slot (-1: none) -> `b n n` relation of key j to query i, indexing TREE_RELATIONS."""
+    n = parent_slot.shape[-1]
+    slots = jnp.arange(n)
+    query_parent = parent_slot[:, :, None]
+    key_parent = parent_slot[:, None, :]
+    is_self = slots[:, None] == slots[None, :]
+    is_parent = query_parent == slots[None, None, :]       # key j is the parent of query i
+    is_child = key_parent == slots[None, :, None]          # key j is a child of query i
+    is_sibling = (query_parent == key_parent) & ~is_self
+    return jnp.select([is_self, is_parent, is_child, is_sibling], [0, 1, 2, 3], 4).astype(jnp.int32)
+
+
+def key_mask(key_valid: jax.Array) -> jax.Array:
+    """`b k` bool -> `b 1 1 k`: every query attends to the valid keys (padding queries too, so no row is
+    empty; their outputs are never read)."""
+    return key_valid[:, None, None, :]
+
+
+def modulate(x: jax.Array, shift: jax.Array, scale: jax.Array) -> jax.Array:
+    return x * (1 + scale) + shift
+
+
+class Attention(nnx.Module):
+    """Multi-head attention of `x` to `context` (itself when None) with an optional bias and mask."""
+
+    def __init__(self, dim: int, num_heads: int, *, dtype: Any = jnp.float32, implementation: str | None = None,
+                 rngs: nnx.Rngs):
+        if dim % num_heads:
+            raise ValueError(f"model dim {dim} is not divisible by num_heads {num_heads}")
+        self.num_heads = num_heads
+        self.implementation = implementation
+        self.query = nnx.Linear(dim, dim, dtype=dtype, rngs=rngs)
+        self.key_value = nnx.Linear(dim, 2 * dim, dtype=dtype, rngs=rngs)
+        self.out = nnx.Linear(dim, dim, dtype=dtype, rngs=rngs)
+
+    def __call__(self, x: jax.Array, context: jax.Array | None = None, *, bias: jax.Array | None = None,
+                 mask: jax.Array | None = None) -> jax.Array:
+        """x `b q d`, context `b k d`, bias `b h q k` (float), mask `b 1 q k` (bool) -> `b q d`."""
+        context = x if context is None else context
+        q = rearrange(self.query(x), "b q (h d) -> b q h d", h=self.num_heads)
+        k, v = rearrange(self.key_value(context), "b k (two h d) -> two b k h d", two=2, h=self.num_heads)
+        if bias is not None:
+            bias = bias.astype(q.dtype)
+        out = jax.nn.dot_product_attention(q, k, v, bias=bias, mask=mask, implementation=self.implementation)
+        return self.out(rearrange(out, "b q h d -> b q (h d)"))
+
+
+class Mlp(nnx.Module):
+    def __init__(self, dim: int, hidden: int, *, dtype: Any = jnp.float32, rngs: nnx.Rngs):
+        self.fc1 = nnx.Linear(dim, hidden, dtype=dtype, rngs=rngs)
+        self.fc2 = nnx.Linear(hidden, dim, dtype=dtype, rngs=rngs)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return self.fc2(jax.nn.gelu(self.fc1(x)))
+
+
+class TreeBias(nnx.Module):
+    """A learned attention bias per head for each tree relation (self, parent, child, sibling, other)."""
+
+    def __init__(self, num_heads: int, *, rngs: nnx.Rngs):
+        self.table = nnx.Embed(len(TREE_RELATIONS), num_heads, embedding_init=zeros_init, rngs=rngs)
+
+    def __call__(self, relations: jax.Array) -> jax.Array:
+        """`b n n` relations -> `b h n n` bias."""
+        return rearrange(self.table(relations), "b q k h -> b h q k")
+
+
+class Block(nnx.Module):
+    """Pre-LN transformer block: self-attention, optional cross-attention to a context, MLP."""
+
+    def __init__(self, dim: int, num_heads: int, mlp_ratio: float, *, cross_attention: bool = False,
+                 dtype: Any = jnp.float32, implementation: str | None = None, rngs: nnx.Rngs):
+        self.norm1 = nnx.LayerNorm(dim, dtype=dtype, rngs=rngs)
+        self.attention = Attention(dim, num_heads, dtype=dtype, implementation=implementation, rngs=rngs)
+        self.norm_cross = nnx.LayerNorm(dim, dtype=dtype, rngs=rngs) if cross_attention else None
+        self.cross = (Attention(dim, num_heads, dtype=dtype, implementation=implementation, rngs=rngs)
+                      if cross_attention else None)
+        self.norm2 = nnx.LayerNorm(dim, dtype=dtype, rngs=rngs)
+        self.mlp = Mlp(dim, int(dim * mlp_ratio), dtype=dtype, rngs=rngs)
+
+    def __call__(self, x: jax.Array, *, bias: jax.Array | None = None, mask: jax.Array | None = None,
+                 context: jax.Array | None = None, context_mask: jax.Array | None = None) -> jax.Array:
+        x = x + self.attention(self.norm1(x), bias=bias, mask=mask)
+        if self.cross is not None:
+            x = x + self.cross(self.norm_cross(x), context, mask=context_mask)
+        return x + self.mlp(self.norm2(x))
+
+
+class AdaLNZeroBlock(nnx.Module):
+    """DiT block with adaLN-Zero modulation computed per slot from a condition `c` `b n d`.
+
+    The modulation is zero-initialised, so every gate is 0 and the block is the
+    identity at initialisation (DiT's adaLN-Zero).
+    """
+
+    def __init__(self, dim: int, num_heads: int, mlp_ratio: float, *, cross_attention: bool = False,
+                 dtype: Any = jnp.float32, implementation: str | None = None, rngs: nnx.Rngs):
+        norm = dict(use_bias=False, use_scale=False, dtype=dtype, rngs=rngs)
+        self.norm1 = nnx.LayerNorm(dim, **norm)
+        self.attention = Attention(dim, num_heads, dtype=dtype, implementation=implementation, rngs=rngs)
+        self.norm_cross = nnx.LayerNorm(dim, **norm) if cross_attention else None
+        self.cross = (Attention(dim, num_heads, dtype=dtype, implementation=implementation, rngs=rngs)
+                      if cross_attention else None)
+        self.norm2 = nnx.LayerNorm(dim, **norm)
+        self.mlp = Mlp(dim, int(dim * mlp_ratio), dtype=dtype, rngs=rngs)
+        self.chunks = 9 if cross_attention else 6
+        self.modulation = nnx.Linear(dim, self.chunks * dim, kernel_init=zeros_init, dtype=dtype, rngs=rngs)
+
+    def __call__(self, x: jax.Array, condition: jax.Array, *, bias: jax.Array | None = None,
+                 mask: jax.Array | None = None, context: jax.Array | None = None,
+                 context_mask: jax.Array | None = None) -> jax.Array:
+        """x, condition `b n d`; bias `b h n n`; mask `b 1 n n`; context `b m d`; context_mask `b 1 n m`."""
+        parts = jnp.split(self.modulation(jax.nn.silu(condition)), self.chunks, axis=-1)
+        shift_a, scale_a, gate_a, shift_m, scale_m, gate_m = parts[:6]
+        x = x + gate_a * self.attention(modulate(self.norm1(x), shift_a, scale_a), bias=bias, mask=mask)
+        if self.cross is not None:
+            shift_c, scale_c, gate_c = parts[6:]
+            x = x + gate_c * self.cross(modulate(self.norm_cross(x), shift_c, scale_c), context, mask=context_mask)
+        return x + gate_m * self.mlp(modulate(self.norm2(x), shift_m, scale_m))
+
+
+class FinalLayer(nnx.Module):
+    """DiT's last adaLN (zero-initialised shift/scale) before the output heads."""
+
+    def __init__(self, dim: int, *, dtype: Any = jnp.float32, rngs: nnx.Rngs):
+        self.norm = nnx.LayerNorm(dim, use_bias=False, use_scale=False, dtype=dtype, rngs=rngs)
+        self.modulation = nnx.Linear(dim, 2 * dim, kernel_init=zeros_init, dtype=dtype, rngs=rngs)
+
+    def __call__(self, x: jax.Array, condition: jax.Array) -> jax.Array:
+        shift, scale = jnp.split(self.modulation(jax.nn.silu(condition)), 2, axis=-1)
+        return modulate(self.norm(x), shift, scale)
+
+
+def timestep_embedding(u: jax.Array, dim: int, max_period: float = 10_000.0) -> jax.Array:
+    """`b` time fractions in [0, 1] -> `b dim` sinusoidal features of 1000 u (DDPM's step scale)."""
+    half = dim // 2
+    frequencies = jnp.exp(-math.log(max_period) * jnp.arange(half, dtype=jnp.float32) / half)
+    angles = 1000.0 * u.astype(jnp.float32)[:, None] * frequencies[None, :]
+    embedding = jnp.concatenate([jnp.cos(angles), jnp.sin(angles)], axis=-1)
+    if dim % 2:
+        embedding = jnp.pad(embedding, ((0, 0), (0, 1)))
+    return embedding
+
+
+class TimeEmbedding(nnx.Module):
+    """Sinusoidal time features through a two-layer MLP."""
+
+    def __init__(self, dim: int, frequency_dim: int = 256, *, dtype: Any = jnp.float32, rngs: nnx.Rngs):
+        self.frequency_dim = frequency_dim
+        self.fc1 = nnx.Linear(frequency_dim, dim, dtype=dtype, rngs=rngs)
+        self.fc2 = nnx.Linear(dim, dim, dtype=dtype, rngs=rngs)
+
+    def __call__(self, u: jax.Array) -> jax.Array:
+        return self.fc2(jax.nn.silu(self.fc1(timestep_embedding(u, self.frequency_dim))))
+
+
+def masked_mean(x: jax.Array, valid: jax.Array) -> jax.Array:
+    """`b n d`, `b n` bool -> `b d`, the mean over valid positions (0 where none)."""
+    weights = valid.astype(x.dtype)[..., None]
+    return (x * weights).sum(axis=1) / jnp.maximum(weights.sum(axis=1), 1)

@@ -1,0 +1,114 @@
+"""Orbax checkpoints in `workdir/checkpoints/<step>/`: train state, data iterator position, metadata.
+
+The metadata (config that shapes the model and its data, vocabulary, data
+fingerprint, model spec) is checked on resume: a mismatch is an error that
+names every difference, never a silent restart on other settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import grain
+import jax
+import orbax.checkpoint as ocp
+
+CHECKPOINT_DIR = "checkpoints"
+# Config keys that may change between a run and its resumption: they do not change what is learned.
+RUNTIME_KEYS = {
+    "data.path", "data.data_dir", "data.num_workers", "data.read_threads", "data.prefetch_batches",
+    "data.eval_batch_size", "data.eval_split", "data.eval_strategy",
+    "train.steps", "train.save_every", "train.keep", "train.log_every", "train.eval_every", "train.eval_batches",
+    "train.overlay_examples", "train.distributed",
+}
+
+
+class CheckpointMismatch(ValueError):
+    """The workdir holds a run of another configuration, vocabulary or data set."""
+
+
+def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """`{'a': {'b': 1}}` -> `{'a.b': 1}` (tuples as lists, as JSON gives them back)."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten_config(value, name + "."))
+        else:
+            flat[name] = list(value) if isinstance(value, tuple) else value
+    return flat
+
+
+def mismatches(stored: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    """Human-readable differences between a checkpoint's metadata and this run's."""
+    problems = []
+    stored_config = {k: v for k, v in flatten_config(stored["config"]).items() if k not in RUNTIME_KEYS}
+    current_config = {k: v for k, v in flatten_config(current["config"]).items() if k not in RUNTIME_KEYS}
+    for key in sorted(set(stored_config) | set(current_config)):
+        before, now = stored_config.get(key, "(absent)"), current_config.get(key, "(absent)")
+        if before != now:
+            problems.append(f"config {key}: checkpoint {before!r}, now {now!r}")
+    if list(stored["vocabulary"]) != list(current["vocabulary"]):
+        problems.append(f"vocabulary: checkpoint {stored['vocabulary']}, now {current['vocabulary']}")
+    if stored["data_fingerprint"] != current["data_fingerprint"]:
+        problems.append(f"data: checkpoint trained on {stored['data_fingerprint']} ({stored.get('data_path')}), "
+                        f"now {current['data_fingerprint']} ({current.get('data_path')})")
+    if stored["model_spec"] != current["model_spec"]:
+        problems.append(f"model inputs: checkpoint {stored['model_spec']}, now {current['model_spec']}")
+    return problems
+
+
+class Checkpointer:
+    """Saves and restores (train state, grain iterator, metadata) every `save_every` steps, keeping `keep`."""
+
+    def __init__(self, workdir: str | Path, keep: int):
+        self.directory = Path(workdir).absolute() / CHECKPOINT_DIR
+        self.manager = ocp.CheckpointManager(
+            self.directory, options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True))
+
+    def latest_step(self) -> int | None:
+        return self.manager.latest_step()
+
+    def metadata(self, step: int) -> dict[str, Any]:
+        restored = self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))
+        return dict(restored["meta"])
+
+    def check_compatible(self, step: int, current: Mapping[str, Any]) -> None:
+        problems = mismatches(self.metadata(step), current)
+        if problems:
+            raise CheckpointMismatch(
+                f"{self.directory} holds a run (step {step}) that differs from this one:\n  - "
+                + "\n  - ".join(problems)
+                + "\nResume with the settings it was trained with, or start a new run in another --workdir.")
+
+    def save(self, step: int, state: Any, iterator: Any, meta: Mapping[str, Any]) -> None:
+        self.manager.save(step, args=ocp.args.Composite(
+            state=ocp.args.StandardSave(state), data=grain.checkpoint.CheckpointSave(iterator),
+            meta=ocp.args.JsonSave(dict(meta))))
+
+    def restore(self, step: int, abstract_state: Any, iterator: Any) -> tuple[Any, dict[str, Any]]:
+        """The state at `step` (laid out like `abstract_state`); `iterator` is moved to the saved position."""
+        restored = self.manager.restore(step, args=ocp.args.Composite(
+            state=ocp.args.StandardRestore(abstract_state), data=grain.checkpoint.CheckpointRestore(iterator),
+            meta=ocp.args.JsonRestore()))
+        return restored["state"], dict(restored["meta"])
+
+    def restore_state(self, step: int, abstract_state: Any) -> Any:
+        """Only the train state at `step` (evaluation and inference need no data position)."""
+        restored = self.manager.restore(step, args=ocp.args.Composite(
+            state=ocp.args.StandardRestore(abstract_state)))
+        return restored["state"]
+
+    def wait(self) -> None:
+        self.manager.wait_until_finished()
+
+    def close(self) -> None:
+        self.manager.wait_until_finished()
+        self.manager.close()
+
+
+def abstract_like(state: Any) -> Any:
+    """Shape, dtype and sharding of every leaf: what orbax restores into."""
+    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding), state)

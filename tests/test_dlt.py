@@ -1,0 +1,81 @@
+"""The whole network: shapes, padding-invariant outputs, conditions that matter, precomputed features."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from dlt_jax.data.pipeline import pad_batch_slots
+from dlt_jax.models import DLTModel
+from model_inputs import tiny_config, tiny_spec, tree_batch
+
+
+def _model():
+    return DLTModel(tiny_spec(), tiny_config().model, rngs=nnx.Rngs(0))
+
+
+def _forward(model, batch, drop_image=False, drop_html=False):
+    b = len(batch["actions"])
+    batch = {k: jnp.asarray(v) for k, v in batch.items()}
+    u = jnp.full((b,), 0.5)
+    return model(batch, batch["actions"], batch["boxes"], u, jnp.full((b,), drop_image), jnp.full((b,), drop_html))
+
+
+def _trained_heads(model):
+    """Heads start at zero (DiT); give them values so the outputs depend on the inputs."""
+    for head in (model.denoiser.action_head, model.denoiser.box_head):
+        head.kernel[...] = jax.random.normal(jax.random.PRNGKey(1), head.kernel[...].shape)
+    for block in model.denoiser.blocks:
+        block.modulation.kernel[...] = 0.1 * jax.random.normal(jax.random.PRNGKey(2), block.modulation.kernel[...].shape)
+    return model
+
+
+def test_outputs_have_one_row_per_slot_and_float32():
+    model = _model()
+    prediction = _forward(model, tree_batch([5, 9], 16))
+    assert prediction.action_logits.shape == (2, 16, tiny_spec().vocab_size)
+    assert prediction.boxes.shape == (2, 16, 4) and prediction.presence_logits.shape == (2, len(tiny_spec().type_action_ids))
+    assert prediction.action_logits.dtype == jnp.float32
+    assert not prediction.action_logits.any() and not prediction.boxes.any()  # zero-initialised heads
+
+
+def test_more_padding_slots_change_nothing_on_the_real_slots():
+    model = _trained_heads(_model())
+    batch = tree_batch([5, 9], 16)
+    small, large = _forward(model, batch), _forward(model, pad_batch_slots(batch, 32))
+    np.testing.assert_allclose(small.action_logits[:, :9], large.action_logits[:, :9], rtol=2e-4, atol=2e-5)
+    np.testing.assert_allclose(small.boxes[:, :9], large.boxes[:, :9], rtol=2e-4, atol=2e-5)
+    np.testing.assert_allclose(small.presence_logits, large.presence_logits, rtol=2e-4, atol=2e-5)
+
+
+def test_screenshot_and_html_features_change_the_prediction_unless_dropped():
+    model = _trained_heads(_model())
+    batch = tree_batch([9], 16)
+    other_image = dict(batch, patches=-batch["patches"])
+    other_html = dict(batch, tag_id=np.where(batch["slot_valid"], 1, 0).astype(np.int32),
+                      class_ids=np.zeros_like(batch["class_ids"]))
+    base = _forward(model, batch).action_logits
+    assert not np.allclose(base, _forward(model, other_image).action_logits)
+    assert not np.allclose(base, _forward(model, other_html).action_logits)
+    np.testing.assert_allclose(_forward(model, batch, drop_image=True).action_logits,
+                               _forward(model, other_image, drop_image=True).action_logits, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_forward(model, batch, drop_html=True).action_logits,
+                               _forward(model, other_html, drop_html=True).action_logits, rtol=1e-5, atol=1e-6)
+
+
+def test_precomputed_features_replace_the_patch_pixels():
+    config = tiny_config().model
+    config.vision.encoder = "precomputed"
+    model = DLTModel(tiny_spec(image_dim=12), config, rngs=nnx.Rngs(0))
+    batch = tree_batch([4], 8, image_dim=12)
+    batch["image_features"] = batch.pop("patches")
+    assert _forward(model, batch).action_logits.shape == (1, 8, tiny_spec().vocab_size)
+
+
+def test_bfloat16_compute_keeps_float32_parameters():
+    config = tiny_config().model
+    config.dtype = "bfloat16"
+    model = DLTModel(tiny_spec(), config, rngs=nnx.Rngs(0))
+    params = nnx.state(model, nnx.Param)
+    assert {x.dtype for x in jax.tree.leaves(params)} == {jnp.dtype(jnp.float32)}
+    assert _forward(model, tree_batch([5], 8)).action_logits.dtype == jnp.float32

@@ -1,0 +1,49 @@
+"""Model building blocks: adaLN-Zero starts as the identity, the tree relations, padding is ignored."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from dlt_jax.models.layers import TREE_RELATIONS, AdaLNZeroBlock, Attention, key_mask, tree_relations
+
+
+def test_adaln_zero_blocks_are_the_identity_at_init():
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 5, 16))
+    condition = jax.random.normal(jax.random.PRNGKey(1), (2, 5, 16))
+    context = jax.random.normal(jax.random.PRNGKey(2), (2, 7, 16))
+    for cross in (False, True):
+        block = AdaLNZeroBlock(16, 4, 2.0, cross_attention=cross, rngs=nnx.Rngs(3))
+        out = block(x, condition, mask=key_mask(jnp.ones((2, 5), bool)), context=context if cross else None,
+                    context_mask=key_mask(jnp.ones((2, 7), bool)) if cross else None)
+        np.testing.assert_array_equal(np.asarray(out), np.asarray(x))
+
+
+def test_adaln_zero_block_stops_being_the_identity_once_its_modulation_is_trained():
+    block = AdaLNZeroBlock(8, 2, 2.0, rngs=nnx.Rngs(0))
+    block.modulation.bias[...] = jnp.ones_like(block.modulation.bias[...])
+    x = jnp.ones((1, 3, 8)) * jnp.arange(8.0)
+    assert not np.allclose(block(x, jnp.zeros((1, 3, 8))), x)
+
+
+def test_tree_relations_name_self_parent_child_sibling_and_other():
+    #   0
+    #   ├── 1
+    #   │   └── 3
+    #   └── 2          slot 4 is padding (parent -1)
+    parent_slot = jnp.array([[-1, 0, 0, 1, -1]])
+    names = np.array(TREE_RELATIONS)[np.asarray(tree_relations(parent_slot))[0]]
+    assert names[0].tolist() == ["self", "child", "child", "other", "sibling"]
+    assert names[1].tolist() == ["parent", "self", "sibling", "child", "other"]
+    assert names[3].tolist() == ["other", "parent", "other", "self", "other"]
+    assert names[2][1] == "sibling" and names[4][4] == "self"
+
+
+def test_attention_ignores_padded_keys_whatever_they_hold():
+    attention = Attention(8, 2, rngs=nnx.Rngs(0))
+    x = jax.random.normal(jax.random.PRNGKey(0), (1, 6, 8))
+    valid = jnp.array([[True, True, True, True, False, False]])
+    changed = x.at[:, 4:].set(100.0)
+    out, out_changed = attention(x, mask=key_mask(valid)), attention(changed, mask=key_mask(valid))
+    np.testing.assert_allclose(out[:, :4], out_changed[:, :4], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(attention(changed)[:, :4], out[:, :4])  # unmasked, the padding would leak in
