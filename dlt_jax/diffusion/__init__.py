@@ -9,6 +9,9 @@ from dlt_jax.diffusion.losses import (masked_accuracy, masked_cross_entropy, mas
 from dlt_jax.diffusion.masking import mask_actions, unmask_count
 from dlt_jax.diffusion.schedules import (GaussianSchedule, cosine_betas, expand_like, make_gaussian_schedule,
                                          mask_ratio, time_fraction)
+from dlt_jax.diffusion.sampler import (SampleResult, SamplerConfig, SamplerState, SampleTask, init_state,
+                                       legal_action_mask, model_predict, sample, sample_python_loop, sample_step,
+                                       time_grid)
 
 __all__ = [
     "GaussianSchedule", "condition_dropout", "cosine_betas", "ddim_step", "ddpm_step", "expand_like",
@@ -16,4 +19,6 @@ __all__ = [
     "make_gaussian_schedule", "mask_actions", "mask_ratio", "masked_accuracy", "masked_cross_entropy",
     "masked_mse", "posterior", "predicted_noise", "presence_loss", "presence_targets", "q_sample",
     "time_fraction", "unmask_count",
+    "SampleResult", "SampleTask", "SamplerConfig", "SamplerState", "init_state", "legal_action_mask",
+    "model_predict", "sample", "sample_python_loop", "sample_step", "time_grid",
 ]

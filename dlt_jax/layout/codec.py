@@ -120,26 +120,53 @@ class Decoded:
 
 # ----------------------------------------------------------------------------- decoding
 
-def decode_layout(tree: HtmlTree, actions: Sequence[str], style: OutputStyle = DEFAULT_STYLE,
-                  vocab: Vocabulary = DEFAULT_VOCAB) -> Decoded:
-    """Rebuilds `{"structure", "props"}` from one action name per node (preorder)."""
+@dataclasses.dataclass(frozen=True)
+class DecodedElements:
+    """The output elements decoded from actions, before spelling: what metrics compare.
+
+    Elements are listed in output preorder (the order decoding opens them);
+    `members[e]` are element e's html nodes in preorder, `parents[e]` its parent
+    element (None at the top), `props` maps prop -> node (first kept).
+    """
+
+    types: tuple[str, ...]
+    members: tuple[tuple[int, ...], ...]
+    parents: tuple[int | None, ...]
+    props: Mapping[str, int]
+    repairs: Mapping[str, int]
+
+    def children(self) -> list[list[int]]:
+        """Child elements of each element, in order."""
+        children: list[list[int]] = [[] for _ in self.types]
+        for element, parent in enumerate(self.parents):
+            if parent is not None:
+                children[parent].append(element)
+        return children
+
+    @property
+    def roots(self) -> list[int]:
+        return [e for e, parent in enumerate(self.parents) if parent is None]
+
+
+def decode_elements(tree: HtmlTree, actions: Sequence[str], vocab: Vocabulary = DEFAULT_VOCAB) -> DecodedElements:
+    """Elements (type, member nodes, parent) and props from one action name per node (preorder).
+
+    Applies and counts the same repairs as `decode_layout`, which spells its result.
+    """
     if len(actions) != len(tree):
         raise ValueError(f"got {len(actions)} actions for {len(tree)} html nodes")
     repairs: collections.Counter = collections.Counter()
     owner: list[int | None] = [None] * len(tree)
     types: list[str] = []
     members: list[list[int]] = []
-    children: list[list[int]] = []
-    roots: list[int] = []
+    parents: list[int | None] = []
     props: dict[str, int] = {}
 
     def open_element(node: int, element_type: str) -> None:
-        parent = _nearest_owner(tree, owner, node)
-        (roots if parent is None else children[parent]).append(len(types))
+        parents.append(_nearest_owner(tree, owner, node))
         owner[node] = len(types)
         types.append(element_type)
         members.append([node])
-        children.append([])
 
     for node, action in enumerate(actions):
         if vocab.is_type(action):
@@ -164,17 +191,28 @@ def decode_layout(tree: HtmlTree, actions: Sequence[str], style: OutputStyle = D
         elif action != DROP:
             raise ValueError(f"node {node}: unknown action {action!r}")
 
-    def build(elements: list[int]) -> JsonObject:
-        return JsonObject(
-            (style.element_key(types[e], tree, members[e]), build(children[e]) if children[e] else "")
-            for e in elements)
+    ordered_props = dict(sorted(props.items(), key=lambda item: item[1]))
+    return DecodedElements(tuple(types), tuple(tuple(m) for m in members), tuple(parents), ordered_props,
+                           dict(repairs))
 
-    ordered_props = sorted(props.items(), key=lambda item: item[1])
+
+def decode_layout(tree: HtmlTree, actions: Sequence[str], style: OutputStyle = DEFAULT_STYLE,
+                  vocab: Vocabulary = DEFAULT_VOCAB) -> Decoded:
+    """Rebuilds `{"structure", "props"}` from one action name per node (preorder)."""
+    elements = decode_elements(tree, actions, vocab)
+    children = elements.children()
+
+    def build(indices: list[int]) -> JsonObject:
+        return JsonObject(
+            (style.element_key(elements.types[e], tree, elements.members[e]),
+             build(children[e]) if children[e] else "")
+            for e in indices)
+
     layout = JsonObject([
-        ("structure", build(roots)),
-        ("props", JsonObject((prop, style.spell(tree, node)) for prop, node in ordered_props)),
+        ("structure", build(elements.roots)),
+        ("props", JsonObject((prop, style.spell(tree, node)) for prop, node in elements.props.items())),
     ])
-    return Decoded(layout, dict(repairs))
+    return Decoded(layout, dict(elements.repairs))
 
 
 def _nearest_owner(tree: HtmlTree, owner: Sequence[int | None], node: int) -> int | None:

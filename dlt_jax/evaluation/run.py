@@ -1,0 +1,136 @@
+"""The evaluation report of a checkpoint on a split: the model, its ablations, the rule baseline.
+
+Systems, each scored by `metrics.score` on the same examples:
+- model, boxes given: DOM boxes given, actions sampled (the main inference mode);
+- model, boxes generated: boxes and actions sampled;
+- model without screenshot: boxes given, the screenshot dropped (what the pixels add);
+- rule baseline: `baseline.rule_actions` (tag/class table and containers by their children).
+Completion accuracy: a share (0, 25, 50, 75 %) of each example's true actions given, the rest
+completed; accuracy on the nodes that were not given.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dlt_jax import viz
+from dlt_jax.data.example import Example
+from dlt_jax.evaluation.baseline import rule_actions
+from dlt_jax.evaluation.metrics import example_result, score
+from dlt_jax.evaluation.report import REPORT_JSON, REPORT_MD, write_report
+from dlt_jax.layout import encode_layout, parse_html
+
+COMPLETION_FRACTIONS = (0.0, 0.25, 0.5, 0.75)
+FIGURE = "examples.png"
+
+
+def given_nodes(node_count: int, fraction: float, seed: int) -> list[int]:
+    """`round(fraction * n)` distinct nodes, drawn by `seed` (the same for every system and run)."""
+    rng = np.random.default_rng(seed)
+    return sorted(rng.choice(node_count, size=int(round(fraction * node_count)), replace=False).tolist())
+
+
+def completion_accuracy(generator: Any, examples: Sequence[Example], truths: Sequence[Sequence[str]],
+                        fraction: float, seed: int) -> dict[str, Any]:
+    """Node-action accuracy on the nodes left to the model when `fraction` of the true actions are given."""
+    partials = [{node: truth[node] for node in given_nodes(len(truth), fraction, seed + i)}
+                for i, truth in enumerate(truths)]
+    predictions = generator.predict_examples(examples, seed=seed, given_actions=partials)
+    correct = total = 0
+    for truth, partial, prediction in zip(truths, partials, predictions):
+        assert all(prediction.actions[node] == action for node, action in partial.items())  # given stays given
+        rest = [i for i in range(len(truth)) if i not in partial]
+        correct += sum(prediction.actions[i] == truth[i] for i in rest)
+        total += len(rest)
+    return {"fraction_given": fraction, "nodes_completed": total,
+            "accuracy": round(correct / total, 4) if total else None}
+
+
+def draw_examples(path: Path, examples: Sequence[Example], predictions: Sequence[Any], vocab: Any,
+                  count: int = 8) -> None:
+    """Truth (left) beside the model's prediction with boxes given (right)."""
+    pictures = []
+    for example, prediction in list(zip(examples, predictions))[:count]:
+        image = np.asarray(example.load_screenshot())
+        truth = vocab.action_ids(encode_layout(parse_html(example.html), example.layout, vocab).actions)
+        for actions in (truth, vocab.action_ids(prediction.actions)):
+            pictures.append(viz.draw_example(image, np.asarray(actions), prediction.box_targets,
+                                             prediction.box_valid, vocab, width=viz.BATCH_TILE_WIDTH))
+    if pictures:
+        viz.titled(viz.draw_grid(pictures, columns=2), ["truth", "model, boxes given"]).save(path)
+
+
+def evaluate_layouts(generator: Any, examples: Sequence[Example], out_dir: str | Path, *, seed: int = 0,
+                     fractions: Sequence[float] = COMPLETION_FRACTIONS, progress: Any = None) -> dict[str, Any]:
+    """Runs every system on `examples` (with layouts and html_boxes) and writes report.json / report.md,
+    the confusion matrices and `examples.png` into `out_dir`; returns the report."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    vocab = generator.vocab
+    examples = [e for e in examples if e.layout is not None]
+    truths = [list(encode_layout(parse_html(e.html), e.layout, vocab).actions) for e in examples]
+
+    def scored(predictions: Sequence[Any]) -> dict[str, Any]:
+        # Nodes without a DOM box (zero area, off-screen) are left out of the box metrics: the model has
+        # no "no box" output, and a zero target is not a box.
+        return score([example_result(e, p.actions, pred_boxes=p.box_targets, pred_box_valid=p.box_valid,
+                                     vocab=vocab) for e, p in zip(examples, predictions)], vocab)
+
+    given = generator.predict_examples(examples, boxes="given", seed=seed, progress=progress)
+    sections = {
+        "model, boxes given": scored(given),
+        "model, boxes generated": scored(generator.predict_examples(examples, boxes="generate", seed=seed)),
+        "model without screenshot": scored(generator.predict_examples(examples, boxes="given", seed=seed,
+                                                                      drop_image=True)),
+        "rule baseline": score([example_result(e, rule_actions(parse_html(e.html), vocab), vocab=vocab)
+                                for e in examples], vocab),
+    }
+    write_report(out_dir, sections)
+    completion = [completion_accuracy(generator, examples, truths, f, seed) for f in fractions]
+    draw_examples(out_dir / FIGURE, examples, given, vocab)
+    report = {"checkpoint_step": generator.step, "examples": len(examples), "systems": sections,
+              "completion": completion}
+    (out_dir / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n")
+    with (out_dir / REPORT_MD).open("a") as stream:
+        stream.write("\n## Completion\n\nA share of each example's true actions given (boxes given), the rest "
+                     "completed; node-action accuracy on the completed nodes.\n\n| given | nodes completed | "
+                     "accuracy |\n| --- | --- | --- |\n")
+        for row in completion:
+            accuracy = "" if row["accuracy"] is None else f"{100 * row['accuracy']:.1f}"
+            stream.write(f"| {100 * row['fraction_given']:.0f} % | {row['nodes_completed']} | {accuracy} |\n")
+        stream.write(f"\n## Examples\n\n![truth beside prediction]({FIGURE})\n")
+    return report
+
+
+def split_examples(data_config: Any, split: str) -> list[Example]:
+    """The examples of `split` as read from the data set's source (screenshots at full size)."""
+    from dlt_jax.data.dataset import resolve_dataset  # noqa: PLC0415
+    from dlt_jax.data.example import DatasetError  # noqa: PLC0415
+    from dlt_jax.data.readers import read_examples  # noqa: PLC0415
+    data = resolve_dataset(data_config.path, cache_dir=data_config.data_dir, image_size=data_config.build_image_size,
+                           image_format=data_config.image_format, progress=False)
+    source = Path(data.metadata["source"])
+    if not source.exists():
+        raise DatasetError(f"{data.path} was built from {source}, which is not here; the report needs the source "
+                           "examples (full-size screenshots, visual cues)")
+    examples = [e for e in read_examples(source) if isinstance(e, Example)
+                and (e.split or e.extra.get("split", "train")) == split]
+    if not examples:
+        raise DatasetError(f"{source}: no example in split {split!r}")
+    return examples
+
+
+def headline(report: Mapping[str, Any]) -> str:
+    """A few lines for the terminal: the main metrics per system."""
+    keys = ("exact_match", "node_action_accuracy", "element_f1", "tree_edit_distance", "visual_cue_node_accuracy")
+    lines = [f"{'system':<28}" + "".join(f"{k[:22]:>24}" for k in keys)]
+    for name, values in report["systems"].items():
+        cells = "".join(f"{'' if values.get(k) is None else round(values[k], 4):>24}" for k in keys)
+        lines.append(f"{name:<28}{cells}")
+    lines += [f"completion, {100 * row['fraction_given']:.0f} % given: {row['accuracy']}" for row in report["completion"]]
+    return "\n".join(lines)
