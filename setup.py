@@ -31,8 +31,9 @@ setup(
         "matplotlib>=3.9,<4",
         "playwright~=1.55",
         "tensorboardX~=2.6",
+        "apted~=1.0.3",
     ],
     extras_require={
-        "test": ["pytest~=9.0", "hypothesis~=6.140"],
+        "test": ["pytest~=9.0", "hypothesis~=6.140", "nbclient~=0.11", "nbformat~=5.11", "ipykernel~=7.4"],
     },
 )

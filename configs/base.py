@@ -114,6 +114,20 @@ def train_config() -> ConfigDict:
     })
 
 
+def sample_config() -> ConfigDict:
+    """The `sample` section (DESIGN §4, §7): the jitted sampler behind predict, complete and sample."""
+    return ConfigDict({
+        "steps": 25,                  # sampling steps (<= diffusion.steps), all inside one compiled program
+        "box_method": config_dict.placeholder(str),  # ddim (default for ddpm) or ddpm (ancestral); flow: flow
+        "temperature": 0.0,           # action draws: 0 = the most likely action (prediction), 1 = sampling
+        "top_k": 0,                   # draw among the k most likely legal actions (0: all)
+        "choice_temperature": 0.0,    # Gumbel noise on MaskGIT's confidence ranking (0: off)
+        "cfg_scale": 1.0,             # classifier-free guidance on the screenshot (1: off)
+        "root_types": ("section",),   # what the top node may be
+        "batch_size": 16,             # sections per compiled sampler call
+    })
+
+
 def get_config() -> ConfigDict:
     config = ConfigDict()
     config.seed = 0
@@ -122,4 +136,5 @@ def get_config() -> ConfigDict:
     config.diffusion = diffusion_config()
     config.loss = loss_config()
     config.train = train_config()
+    config.sample = sample_config()
     return config

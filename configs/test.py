@@ -34,4 +34,6 @@ def get_config() -> ConfigDict:
     train.ema_decay = 0.99
     train.save_every, train.log_every, train.eval_every, train.eval_batches = 10, 5, 10, 2
     train.overlay_examples = 2
+    config.sample.steps = 10
+    config.sample.batch_size = 4
     return config

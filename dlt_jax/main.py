@@ -4,19 +4,26 @@
 
 `--mode=train` (the default) trains, resuming from the workdir's newest
 checkpoint; `--mode=eval` scores the newest checkpoint's EMA weights on
-`--split`; `--mode=data` runs one epoch of the input pipeline and draws its
+`--split`; `--mode=sample` writes a layout per section of `--input` into
+`--output`; `--mode=data` runs one epoch of the input pipeline and draws its
 first batch. Any config value can be overridden: `--config.train.steps=500`.
 """
 
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-MODES = ("train", "eval", "data")
+MODES = ("train", "eval", "sample", "data")
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "configuration file (configs/*.py)", lock_config=True)
 _WORKDIR = flags.DEFINE_string("workdir", None, "folder for checkpoints, metrics and pictures")
 _MODE = flags.DEFINE_enum("mode", "train", MODES, "what to run")
 _SPLIT = flags.DEFINE_string("split", None, "--mode=eval: the split to score (default: config.data.eval_split)")
+_INPUT = flags.DEFINE_string("input", None, "--mode=sample: a data set folder, a .jsonl manifest, an example folder, "
+                             "or a folder of render_page outputs")
+_OUTPUT = flags.DEFINE_string("output", None, "--mode=sample: where OUTPUT/<id>/layout.json and overlay.png go")
+_BOXES = flags.DEFINE_enum("boxes", "auto", ("auto", "given", "generate"),
+                           "--mode=sample: DOM boxes given (only actions generated) or generated; auto: given "
+                           "where the input has html_boxes")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -32,9 +39,26 @@ def main(argv: list[str]) -> None:
     elif _MODE.value == "train":
         from dlt_jax.train import loop  # noqa: PLC0415
         loop.run(config, workdir)
+    elif _MODE.value == "sample":
+        if not _INPUT.value or not _OUTPUT.value:
+            raise app.UsageError("--mode=sample needs --input=PATH and --output=DIR")
+        from dlt_jax.inference import LayoutGenerator  # noqa: PLC0415
+        from dlt_jax.predict import run_sample  # noqa: PLC0415
+        generator = LayoutGenerator.from_checkpoint(workdir, sample_config=config.sample)
+        summary = run_sample(generator, _INPUT.value, _OUTPUT.value, boxes=_BOXES.value, seed=config.seed)
+        print(f"wrote {summary['predicted']} layouts to {summary['output']} ({summary['skipped']} inputs skipped, "
+              f"{summary['repaired']} needed a repair; summary.json lists them)")
     else:
+        from dlt_jax.evaluation import run as evaluation  # noqa: PLC0415
+        from dlt_jax.inference import LayoutGenerator  # noqa: PLC0415
         from dlt_jax.train import evaluate  # noqa: PLC0415
-        print(evaluate.format_report(evaluate.evaluate_checkpoint(config, workdir, _SPLIT.value)))
+        losses = evaluate.evaluate_checkpoint(config, workdir, _SPLIT.value)
+        print(evaluate.format_report(losses))
+        generator = LayoutGenerator.from_checkpoint(workdir, sample_config=config.sample)
+        examples = evaluation.split_examples(config.data, losses["split"])
+        report = evaluation.evaluate_layouts(generator, examples, losses["written"], seed=config.seed)
+        print(evaluation.headline(report))
+        print(f"wrote {losses['written']}/report.md and report.json")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # One slot bucket and the training split for validation: the bundled set has 5 examples, no val split.
 OVERRIDES = {"data.eval_split": "train", "data.max_slots": 32, "data.slot_buckets": (32,),
              "train.save_every": 10, "train.log_every": 5, "train.eval_every": 20, "train.eval_batches": 1}
+KILL_RUN = {"train.eval_every": 50}  # fewer evaluations: the kill test runs three processes
 
 
 def _config(data, **values):
@@ -37,7 +38,7 @@ def _config(data, **values):
 
 
 def _command(data, workdir, steps):
-    overrides = [f"--config.{k}={v}" for k, v in {**OVERRIDES, "train.steps": steps}.items()]
+    overrides = [f"--config.{k}={v}" for k, v in {**OVERRIDES, **KILL_RUN, "train.steps": steps}.items()]
     return [sys.executable, "-m", "dlt_jax.main", f"--config={ROOT / 'configs' / 'test.py'}", f"--workdir={workdir}",
             f"--config.data.path={data.path}", *overrides]
 
@@ -83,7 +84,7 @@ def test_training_writes_checkpoints_metrics_and_pictures_then_resumes(bundled_d
 
 
 def test_a_run_killed_after_a_checkpoint_resumes_to_the_same_weights_and_log(bundled_data, tmp_path):
-    steps = 300
+    steps = 150
     straight, killed = tmp_path / "straight", tmp_path / "killed"
     subprocess.run(_command(bundled_data, straight, steps), check=True, capture_output=True, cwd=ROOT)
 
@@ -130,6 +131,7 @@ def test_eight_devices_agree_with_one_on_the_same_global_batch():
         from model_inputs import tiny_config, tiny_spec, tree_batch
         assert jax.device_count() == 8
         config = tiny_config()
+        config.model.d_model, config.model.dit_layers = 16, 1  # compile time is the cost here
         spec = tiny_spec()
         graphdef, params = build_model(spec, config.model, seed=0)
         tx = make_optimizer(config.train)

@@ -67,12 +67,12 @@ def read_folder(root: str | Path, splits: tuple[str, ...] | None = None) -> Iter
         for example_id in ids:
             folder = root / split / example_id
             try:
-                yield _folder_example(folder, example_id, split)
+                yield folder_example(folder, example_id, split)
             except ExampleError as error:
                 yield error
 
 
-def _folder_example(folder: Path, example_id: str, split: str) -> Example:
+def folder_example(folder: Path, example_id: str, split: str) -> Example:
     path = folder / EXAMPLE_FILE
     if not path.is_file():
         raise ExampleError(example_id, EXAMPLE_FILE, f"file not found: {path}")

@@ -23,6 +23,7 @@ RUNTIME_KEYS = {
     "train.steps", "train.save_every", "train.keep", "train.log_every", "train.eval_every", "train.eval_batches",
     "train.overlay_examples", "train.distributed",
 }
+RUNTIME_SECTIONS = ("sample.",)  # sampler settings: read at inference, never learned
 
 
 class CheckpointMismatch(ValueError):
@@ -44,8 +45,11 @@ def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any
 def mismatches(stored: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
     """Human-readable differences between a checkpoint's metadata and this run's."""
     problems = []
-    stored_config = {k: v for k, v in flatten_config(stored["config"]).items() if k not in RUNTIME_KEYS}
-    current_config = {k: v for k, v in flatten_config(current["config"]).items() if k not in RUNTIME_KEYS}
+    def learned(config: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in flatten_config(config).items()
+                if k not in RUNTIME_KEYS and not k.startswith(RUNTIME_SECTIONS)}
+
+    stored_config, current_config = learned(stored["config"]), learned(current["config"])
     for key in sorted(set(stored_config) | set(current_config)):
         before, now = stored_config.get(key, "(absent)"), current_config.get(key, "(absent)")
         if before != now:

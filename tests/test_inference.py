@@ -1,0 +1,109 @@
+"""From a checkpoint to layouts: predict, complete, sample, the sample CLI and the evaluation report."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from configs import test as test_config
+from dlt_jax.data.example import ExampleError
+from dlt_jax.data.readers import BUNDLED_DATA, read_examples
+from dlt_jax.evaluation.run import evaluate_layouts
+from dlt_jax.inference import LayoutGenerator, node_paths
+from dlt_jax.layout import decode_layout, dump_json, parse_html
+from dlt_jax.predict import run_sample
+from dlt_jax.train import loop
+
+
+@pytest.fixture(scope="module")
+def generator(bundled_data, tmp_path_factory):
+    """The tiny config trained a few steps on the bundled examples, loaded back from its checkpoint."""
+    workdir = tmp_path_factory.mktemp("inference_run")
+    config = test_config.get_config()
+    config.data.path = str(bundled_data.path)
+    config.data.eval_split = "train"
+    config.data.max_slots, config.data.slot_buckets = 32, (32,)
+    config.train.steps, config.train.save_every, config.train.eval_every = 4, 4, 1000
+    loop.run(config, workdir, progress=False)
+    return LayoutGenerator.from_checkpoint(workdir)
+
+
+@pytest.fixture(scope="module")
+def examples():
+    return [e for e in read_examples(BUNDLED_DATA) if not isinstance(e, ExampleError)]
+
+
+def test_predict_with_dom_boxes_keeps_them_and_returns_a_decodable_layout(generator, examples):
+    example = examples[0]
+    prediction = generator.predict(example.screenshot, example.html, html_boxes=example.html_boxes)
+    tree = parse_html(example.html)
+    assert len(prediction.actions) == len(tree) and prediction.actions[0] == "section"
+    assert "PAD" not in prediction.actions and "MASK" not in prediction.actions
+    np.testing.assert_allclose(np.asarray(prediction.boxes)[:, 2:], np.asarray(example.html_boxes)[:, 2:], atol=0.05)
+    assert decode_layout(tree, prediction.actions).layout == prediction.layout
+    document = json.loads(dump_json(prediction.to_json()))
+    assert set(document) == {"structure", "props", "nodes", "repairs"}
+    assert all(0 <= node["probability"] <= 1 for node in document["nodes"])
+
+
+def test_the_same_seed_gives_the_same_layout(generator, examples):
+    example = examples[1]
+    first = generator.predict(example.screenshot, example.html, seed=3)
+    again = generator.predict(example.screenshot, example.html, seed=3)
+    assert first.actions == again.actions and np.array_equal(first.box_targets, again.box_targets)
+
+
+def test_completion_never_changes_what_was_given(generator, examples):
+    example = examples[1]
+    tree = parse_html(example.html)
+    paths = node_paths(tree)
+    partial = {1: {"action": "heading"}, paths[2]: {"action": "DROP", "box": [1, 2, 30, 40]}}
+    result = generator.complete(example.screenshot, example.html, partial)
+    assert result.actions[1] == "heading" and result.actions[2] == "DROP"
+    np.testing.assert_allclose(result.boxes[2], [1, 2, 30, 40], atol=0.05)
+
+
+def test_bad_partials_and_inputs_are_clear_errors(generator, examples):
+    example = examples[1]
+    with pytest.raises(ExampleError, match="unknown action 'headline'"):
+        generator.complete(example.screenshot, example.html, {1: {"action": "headline"}})
+    with pytest.raises(ExampleError, match="no html node at key path"):
+        generator.complete(example.screenshot, example.html, {"nope/nothing": {"action": "DROP"}})
+    big = {"section.x": {f"div.c{i}": "" for i in range(40)}}
+    with pytest.raises(ExampleError, match="41 nodes, more than the 32 slots.*not truncated"):
+        generator.predict(example.screenshot, big)
+    with pytest.raises(ExampleError, match="screenshot"):
+        generator.predict(b"not an image", example.html)
+
+
+def test_sampling_without_conditions_gives_n_layouts(generator, examples):
+    layouts = generator.sample(examples[0].html, 3, seed=1)
+    assert len(layouts) == 3 and all(layout.actions[0] == "section" for layout in layouts)
+
+
+def test_sample_cli_writes_a_folder_per_section_and_counts_broken_inputs(generator, tmp_path):
+    inputs = tmp_path / "inputs"
+    shutil.copytree(BUNDLED_DATA / "train", inputs)
+    broken = inputs / "broken"
+    broken.mkdir()
+    (broken / "example.json").write_text("{not json")
+    summary = run_sample(generator, inputs, tmp_path / "out", progress=False)
+    assert summary["predicted"] == 5 and summary["skipped"] == 1 and summary["errors"][0]["id"] == "broken"
+    folders = sorted(p for p in (tmp_path / "out").iterdir() if p.is_dir())
+    assert len(folders) == 5
+    for folder in folders:
+        assert {p.name for p in folder.iterdir()} == {"layout.json", "prediction.json", "overlay.png"}
+
+
+def test_evaluation_report_sets_the_model_beside_its_ablations_and_the_rule_baseline(generator, examples, tmp_path):
+    report = evaluate_layouts(generator, examples, tmp_path, fractions=(0.0, 0.5))
+    assert list(report["systems"]) == ["model, boxes given", "model, boxes generated", "model without screenshot",
+                                       "rule baseline"]
+    assert report["systems"]["rule baseline"]["examples"] == 5
+    assert [row["fraction_given"] for row in report["completion"]] == [0.0, 0.5]
+    markdown = (tmp_path / "report.md").read_text()
+    assert "| metric | model, boxes given | model, boxes generated | model without screenshot | rule baseline |" \
+        in markdown and "## Completion" in markdown
+    assert (tmp_path / "examples.png").is_file() and list(tmp_path.glob("confusion_*.png"))
