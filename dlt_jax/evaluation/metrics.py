@@ -191,14 +191,18 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
 
 
+def _masked_boxes(boxes: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """`n 4` boxes as float64, only those under `mask` (all when None)."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    return boxes if mask is None else boxes[np.asarray(mask, dtype=bool)]
+
+
 def alignment(boxes: np.ndarray, mask: np.ndarray | None = None, discretize: bool = True) -> float:
     """DLT / LayoutGAN++ alignment of `n 4` (cx, cy, w, h) boxes in [0, 1] (lower is better aligned).
 
     Only boxes under `mask` take part, as partners too (DLT masks both sides).
     """
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    if mask is not None:
-        boxes = boxes[np.asarray(mask, dtype=bool)]
+    boxes = _masked_boxes(boxes, mask)
     count = len(boxes)
     if count == 0:
         return 0.0
@@ -215,9 +219,7 @@ def alignment(boxes: np.ndarray, mask: np.ndarray | None = None, discretize: boo
 
 def overlap(boxes: np.ndarray, mask: np.ndarray | None = None) -> float:
     """DLT / LayoutGAN++ overlap: sum over ordered pairs i != j of area(i ∩ j) / area(i), / n."""
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    if mask is not None:
-        boxes = boxes[np.asarray(mask, dtype=bool)]
+    boxes = _masked_boxes(boxes, mask)
     count = len(boxes)
     if count == 0:
         return 0.0
