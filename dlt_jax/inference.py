@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 from ml_collections import ConfigDict
+from PIL import Image
 
 from dlt_jax.data.example import Example, ExampleError
 from dlt_jax.data.inputs import input_record
@@ -30,11 +32,11 @@ from dlt_jax.data.readers import inference_example
 from dlt_jax.data.tokenize import HtmlTokenizer
 from dlt_jax.data.transforms import boxes_to_targets, targets_to_boxes
 from dlt_jax.diffusion.sampler import SamplerConfig, legal_action_mask, model_predict, sample
-from dlt_jax.layout import DEFAULT_STYLE, HtmlTree, JsonObject, OutputStyle, Vocabulary, decode_layout, parse_html
+from dlt_jax.layout import (DEFAULT_STYLE, HtmlTree, JsonObject, LayoutError, OutputStyle, Vocabulary, decode_layout,
+                            encode_layout, load_json, parse_html)
 from dlt_jax.models import ModelSpec
-from dlt_jax.train.checkpoint import Checkpointer, abstract_like
+from dlt_jax.train.checkpoint import Checkpointer
 from dlt_jax.train.experiment import enable_compilation_cache
-from dlt_jax.train.state import build_model, create_train_state, make_optimizer
 
 
 @dataclasses.dataclass
@@ -141,11 +143,9 @@ class LayoutGenerator:
             from configs.base import sample_config as default_sample_config  # noqa: PLC0415
             config.sample = ConfigDict(dict(sample_config if sample_config is not None else default_sample_config()))
         spec = ModelSpec.from_json(metadata["model_spec"])
-        graphdef, params = build_model(spec, config.model, int(config.seed))
-        state = create_train_state(params, make_optimizer(config.train), int(config.seed))
-        state = checkpointer.restore_state(step, abstract_like(jax.device_put(state)))
+        graphdef, ema_params = checkpointer.restore_ema_params(step, spec, config)
         checkpointer.close()
-        return cls(config, metadata, graphdef, state.ema_params, step)
+        return cls(config, metadata, graphdef, ema_params, step)
 
     # ------------------------------------------------------------------ public API
 
@@ -183,8 +183,6 @@ class LayoutGenerator:
                seed: int = 0, temperature: float = 1.0) -> list[LayoutPrediction]:
         """`n` layouts for an html tree with the screenshot and the html features dropped (only the
         tree's shape conditions them, as in DLT's unconditional generation)."""
-        from PIL import Image  # noqa: PLC0415
-        import io  # noqa: PLC0415
         if screenshot is None:  # a blank canvas: the screenshot is dropped anyway
             buffer = io.BytesIO()
             Image.new("RGB", (960, 480), (128, 128, 128)).save(buffer, "PNG")
@@ -234,7 +232,6 @@ class LayoutGenerator:
         """The example's own output style when it carries a layout, else the default `TYPE@key`."""
         if example.layout is None:
             return DEFAULT_STYLE
-        from dlt_jax.layout import LayoutError, encode_layout  # noqa: PLC0415
         try:
             return encode_layout(parse_html(example.html), example.layout, self.vocab).style
         except LayoutError:
@@ -316,7 +313,6 @@ class LayoutGenerator:
 
 @functools.lru_cache(maxsize=256)
 def parse_html_cached(html_text: str) -> HtmlTree:
-    from dlt_jax.layout import load_json  # noqa: PLC0415
     return parse_html(load_json(html_text))
 
 

@@ -15,6 +15,8 @@ import grain
 import jax
 import orbax.checkpoint as ocp
 
+from dlt_jax.train.state import build_model, create_train_state, make_optimizer
+
 CHECKPOINT_DIR = "checkpoints"
 # Config keys that may change between a run and its resumption: they do not change what is learned.
 RUNTIME_KEYS = {
@@ -104,6 +106,13 @@ class Checkpointer:
         restored = self.manager.restore(step, args=ocp.args.Composite(
             state=ocp.args.StandardRestore(abstract_state)))
         return restored["state"]
+
+    def restore_ema_params(self, step: int, spec: Any, config: Any, sharding: Any = None) -> tuple[Any, Any]:
+        """The network's graph and the EMA weights saved at `step` (what evaluation and inference use)."""
+        graphdef, params = build_model(spec, config.model, int(config.seed))
+        state = create_train_state(params, make_optimizer(config.train), int(config.seed))
+        state = jax.device_put(state, sharding) if sharding is not None else jax.device_put(state)
+        return graphdef, self.restore_state(step, abstract_like(state)).ema_params
 
     def wait(self) -> None:
         self.manager.wait_until_finished()

@@ -18,9 +18,8 @@ import numpy as np
 from dlt_jax import viz
 from dlt_jax.data.pipeline import Pipeline, make_pipeline
 from dlt_jax.train import sharding
-from dlt_jax.train.checkpoint import Checkpointer, abstract_like
+from dlt_jax.train.checkpoint import Checkpointer
 from dlt_jax.train.experiment import enable_compilation_cache, model_spec, run_metadata
-from dlt_jax.train.state import build_model, create_train_state, make_optimizer
 from dlt_jax.train.step import Objective, eval_step
 
 EVAL_LOG_KEYS = ("loss", "action_loss", "box_loss", "presence_loss", "action_accuracy", "boxes_given_accuracy")
@@ -92,15 +91,12 @@ def evaluate_checkpoint(config: Any, workdir: str | Path, split: str | None = No
     checkpointer.check_compatible(step, run_metadata(config, pipeline, spec))
     mesh = sharding.make_mesh()
     sharding.check_batch_size(int(config.data.eval_batch_size), mesh, "data.eval_batch_size")
-    graphdef, params = build_model(spec, config.model, config.seed)
-    state = jax.device_put(create_train_state(params, make_optimizer(config.train), config.seed),
-                           sharding.replicated(mesh))
-    state = checkpointer.restore_state(step, abstract_like(state))
+    graphdef, ema_params = checkpointer.restore_ema_params(step, spec, config, sharding.replicated(mesh))
     checkpointer.close()
     objective = Objective.from_config(config, pipeline.vocab.mask_id, spec.type_action_ids)
     step_fn = jax.jit(functools.partial(eval_step, graphdef=graphdef, objective=objective),
                       out_shardings=sharding.replicated(mesh))
-    values, batch, predicted = evaluate(state.ema_params, pipeline, step_fn, sharding.batch_sharding(mesh),
+    values, batch, predicted = evaluate(ema_params, pipeline, step_fn, sharding.batch_sharding(mesh),
                                         config.seed + 1, 0)
     report = {"step": step, "split": pipeline.split, "checkpoint": str(checkpointer.directory / str(step)),
               **values}
