@@ -107,7 +107,6 @@ def peak_memory() -> dict:
 def measure_entry(config_name: str, mode: str, batch: int, steps: int, warmup: int, bucket_choice: str) -> dict:
     """Compile and time the loop's train step for one config and slot mode."""
     import jax  # noqa: PLC0415
-    import numpy as np  # noqa: PLC0415
 
     from dlt_jax.data.pipeline import kept_indices, make_pipeline, train_batch_plan  # noqa: PLC0415
     from dlt_jax.train import sharding  # noqa: PLC0415

@@ -1,6 +1,5 @@
 """The Colab notebooks run end to end (nbclient) on the tiny config: train, predict, complete."""
 
-import os
 from pathlib import Path
 
 import nbformat
