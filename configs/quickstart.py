@@ -20,7 +20,6 @@ def get_config() -> ConfigDict:
     model = config.model
     model.d_model, model.num_heads, model.mlp_ratio = 128, 4, 4.0
     model.vit_layers, model.html_layers, model.fusion_layers, model.dit_layers = 1, 2, 1, 4
-    model.dit_cross_attn = False  # the fusion layer already reads the patches; saves ~15 % a step
     model.dtype = "float32"  # bfloat16 is emulated, and slower, on most CPUs
     train = config.train
     train.steps, train.warmup_steps, train.learning_rate = 2000, 200, 1e-3

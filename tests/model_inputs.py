@@ -36,6 +36,7 @@ def tree_batch(node_counts, slots: int, seed: int = 0, max_patches: int = MAX_PA
         "patch_row": np.tile(np.repeat(np.arange(1, rows + 1), cols), (b, 1)).astype(np.int32),
         "patch_col": np.tile(np.tile(np.arange(1, cols + 1), rows), (b, 1)).astype(np.int32),
         "patch_valid": np.ones((b, max_patches), bool),
+        "image_grid": np.tile([rows, cols], (b, 1)).astype(np.int32),
         "tag_id": (rng.integers(1, 5, (b, slots)) * valid).astype(np.int32),
         "class_ids": (rng.integers(0, 50, (b, slots, 8)) * valid[..., None]).astype(np.int32),
         "css_parts": (rng.integers(0, 3, (b, slots, 8, 5)) * valid[..., None, None]).astype(np.int32),

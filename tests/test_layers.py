@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from dlt_jax.models.layers import TREE_RELATIONS, AdaLNZeroBlock, Attention, key_mask, tree_relations
+from dlt_jax.models.layers import (TREE_RELATIONS, AdaLNZeroBlock, Attention, boxes_cover_patches, key_mask,
+                                   patch_centers, tree_relations)
 
 
 def test_adaln_zero_blocks_are_the_identity_at_init():
@@ -47,3 +48,13 @@ def test_attention_ignores_padded_keys_whatever_they_hold():
     out, out_changed = attention(x, mask=key_mask(valid)), attention(changed, mask=key_mask(valid))
     np.testing.assert_allclose(out[:, :4], out_changed[:, :4], rtol=1e-5, atol=1e-6)
     assert not np.allclose(attention(changed)[:, :4], out[:, :4])  # unmasked, the padding would leak in
+
+
+def test_a_box_covers_the_patches_whose_centres_lie_inside_it():
+    # a 2 x 4 grid; the box is the screenshot's left half, top row only: x in [0, 0.5], y in [0, 0.5]
+    rows, cols = np.meshgrid(np.arange(1, 3), np.arange(1, 5), indexing="ij")
+    centers = patch_centers(jnp.asarray(rows.reshape(1, -1)), jnp.asarray(cols.reshape(1, -1)), jnp.array([[2, 4]]))
+    np.testing.assert_allclose(centers[0, :4], [[0.125, 0.25], [0.375, 0.25], [0.625, 0.25], [0.875, 0.25]])
+    left_half_top = jnp.array([[[0.25, 0.25, 0.5, 0.5]]]) * 2 - 1  # (cx, cy, w, h) in [0, 1] -> targets
+    cover = np.asarray(boxes_cover_patches(left_half_top, centers))[0, 0].reshape(2, 4)
+    assert cover.tolist() == [[1, 1, 0, 0], [0, 0, 0, 0]]

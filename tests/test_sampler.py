@@ -242,12 +242,13 @@ def tiny_network():
     rng = np.random.default_rng(0)
     params = jax.tree.map(lambda s: jnp.asarray(rng.normal(0.0, 0.2, s.shape).astype(s.dtype)), shapes)
     batch = {k: jnp.asarray(v) for k, v in tree_batch([9, 5], 16, seed=1).items()}
-    batch["gen_action"] = batch["slot_valid"] & jnp.asarray(rng.random((2, 16)) < 0.7)
+    batch["gen_action"] = (batch["slot_valid"] & jnp.asarray(rng.random((2, 16)) < 0.7)).at[:, 0].set(True)
     batch["gen_box"] = batch["gen_box"] & jnp.asarray(rng.random((2, 16, 4)) < 0.5)
     d = tiny_config().model.d_model
 
     def conditions():
         return Conditions(jnp.asarray(rng.normal(size=(2, MAX_PATCHES, d)), jnp.float32), batch["patch_valid"],
+                          jnp.asarray(rng.uniform(size=(2, MAX_PATCHES, 2)), jnp.float32),
                           jnp.asarray(rng.normal(size=(2, 16, d)), jnp.float32),
                           jnp.asarray(rng.normal(size=(2, d)), jnp.float32), jnp.zeros((2, 16, 16), jnp.int32))
 

@@ -3,7 +3,9 @@
 Slot token = embed(noisy action) + linear(noisy box) + embeddings of the task
 masks (which values are given). Each block is modulated per slot by
 `t_emb + c_g + c_i`, attends over the slots (padding masked, learned tree
-bias) and optionally to the screenshot patches.
+bias) and optionally to the screenshot patches; with `box_patch_bias` that
+cross-attention gets a learned per-head bias towards the patches inside the slot's
+(noisy or given) box, so a node can read the pixels it is drawn with.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from dlt_jax.models.layers import AdaLNZeroBlock, FinalLayer, TimeEmbedding, TreeBias, key_mask, masked_mean, zeros_init
+from dlt_jax.models.layers import (AdaLNZeroBlock, FinalLayer, TimeEmbedding, TreeBias, boxes_cover_patches, key_mask,
+                                   masked_mean, zeros_init)
 
 
 class Denoiser(nnx.Module):
     def __init__(self, vocab_size: int, num_element_types: int, dim: int, num_layers: int, num_heads: int,
-                 mlp_ratio: float, *, cross_attention: bool, presence_head: bool, dtype: Any = jnp.float32,
-                 implementation: str | None = None, rngs: nnx.Rngs):
+                 mlp_ratio: float, *, cross_attention: bool, presence_head: bool, box_patch_bias: bool = False,
+                 dtype: Any = jnp.float32, implementation: str | None = None, rngs: nnx.Rngs):
         self.action_embed = nnx.Embed(vocab_size, dim, dtype=dtype, rngs=rngs)
         self.box_embed = nnx.Linear(4, dim, dtype=dtype, rngs=rngs)
         self.gen_action_embed = nnx.Embed(2, dim, dtype=dtype, rngs=rngs)
@@ -31,6 +34,7 @@ class Denoiser(nnx.Module):
                                                dtype=dtype, implementation=implementation, rngs=rngs)
                                 for _ in range(num_layers)])
         self.cross_attention = cross_attention
+        self.box_patch_scale = (nnx.Param(jnp.ones((num_heads,))) if cross_attention and box_patch_bias else None)
         self.final = FinalLayer(dim, dtype=dtype, rngs=rngs)
         self.action_head = nnx.Linear(dim, vocab_size, kernel_init=zeros_init, dtype=dtype, rngs=rngs)
         self.box_head = nnx.Linear(dim, 4, kernel_init=zeros_init, dtype=dtype, rngs=rngs)
@@ -38,18 +42,25 @@ class Denoiser(nnx.Module):
 
     def __call__(self, noisy_actions: jax.Array, noisy_boxes: jax.Array, u: jax.Array, gen_action: jax.Array,
                  gen_box: jax.Array, slot_valid: jax.Array, relations: jax.Array, c_i: jax.Array, c_g: jax.Array,
-                 patches: jax.Array, patch_valid: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array | None]:
+                 patches: jax.Array, patch_valid: jax.Array, patch_centers: jax.Array
+                 ) -> tuple[jax.Array, jax.Array, jax.Array | None]:
         """noisy_actions `b n` int, noisy_boxes `b n 4`, u `b` time fraction, gen_action `b n`,
         gen_box `b n 4`, slot_valid `b n`, relations `b n n`, c_i `b n d`, c_g `b d`, patches `b m d`,
-        patch_valid `b m` -> action logits `b n V`, boxes `b n 4`, presence logits `b T` (or None), float32."""
+        patch_valid `b m`, patch_centers `b m 2` -> action logits `b n V`, boxes `b n 4`, presence logits
+        `b T` (or None), float32."""
         x = (self.action_embed(noisy_actions) + self.box_embed(noisy_boxes.astype(c_i.dtype))
              + self.gen_action_embed(gen_action.astype(jnp.int32)) + self.gen_box_embed(gen_box.astype(c_i.dtype)))
         condition = self.time(u)[:, None, :] + c_g[:, None, :] + c_i
         bias, mask = self.tree_bias(relations), key_mask(slot_valid)
         context = patches if self.cross_attention else None
         context_mask = key_mask(patch_valid) if self.cross_attention else None
+        context_bias = None
+        if self.box_patch_scale is not None:
+            cover = boxes_cover_patches(noisy_boxes, patch_centers)
+            context_bias = (self.box_patch_scale[...][None, :, None, None] * cover[:, None]).astype(x.dtype)
         for block in self.blocks:
-            x = block(x, condition, bias=bias, mask=mask, context=context, context_mask=context_mask)
+            x = block(x, condition, bias=bias, mask=mask, context=context, context_mask=context_mask,
+                      context_bias=context_bias)
         x = self.final(x, condition)
         presence = None
         if self.presence is not None:

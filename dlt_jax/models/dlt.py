@@ -18,7 +18,7 @@ from flax import nnx
 from dlt_jax.models.dit import Denoiser
 from dlt_jax.models.fusion import Fusion
 from dlt_jax.models.html import HtmlEncoder
-from dlt_jax.models.layers import tree_relations
+from dlt_jax.models.layers import patch_centers, tree_relations
 from dlt_jax.models.vit import VISION_ENCODERS, ScreenshotEncoder
 
 COMPUTE_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
@@ -60,6 +60,7 @@ class Conditions:
 
     patches: jax.Array      # b m d
     patch_valid: jax.Array  # b m
+    patch_centers: jax.Array  # b m 2, (x, y) in [0, 1] of the screenshot
     c_i: jax.Array          # b n d
     c_g: jax.Array          # b d
     relations: jax.Array    # b n n
@@ -85,7 +86,7 @@ class DLTModel(nnx.Module):
         self.fusion = Fusion(dim, config.fusion_layers, **common)
         self.denoiser = Denoiser(spec.vocab_size, len(spec.type_action_ids), dim, config.dit_layers,
                                  cross_attention=config.dit_cross_attn, presence_head=config.presence_head,
-                                 **common)
+                                 box_patch_bias=config.get("box_patch_bias", False), **common)
 
     def encode(self, batch: Mapping[str, jax.Array], drop_image: jax.Array, drop_html: jax.Array) -> Conditions:
         """The conditions of a batch (see the pipeline's keys); drop_* `b` bool drop a modality (CFG)."""
@@ -94,14 +95,15 @@ class DLTModel(nnx.Module):
         relations = tree_relations(batch["parent_slot"])
         nodes = self.html(batch, relations, drop_html)
         c_i, c_g = self.fusion(nodes, batch["slot_valid"], relations, patches, batch["patch_valid"], pooled)
-        return Conditions(patches, batch["patch_valid"], c_i, c_g, relations)
+        centers = patch_centers(batch["patch_row"], batch["patch_col"], batch["image_grid"])
+        return Conditions(patches, batch["patch_valid"], centers, c_i, c_g, relations)
 
     def denoise(self, conditions: Conditions, noisy_actions: jax.Array, noisy_boxes: jax.Array, u: jax.Array,
                 gen_action: jax.Array, gen_box: jax.Array, slot_valid: jax.Array) -> Prediction:
         """One denoising pass at time fraction `u` `b` (see Denoiser)."""
         logits, boxes, presence = self.denoiser(noisy_actions, noisy_boxes, u, gen_action, gen_box, slot_valid,
                                                 conditions.relations, conditions.c_i, conditions.c_g,
-                                                conditions.patches, conditions.patch_valid)
+                                                conditions.patches, conditions.patch_valid, conditions.patch_centers)
         return Prediction(logits, boxes, presence)
 
     def __call__(self, batch: Mapping[str, jax.Array], noisy_actions: jax.Array, noisy_boxes: jax.Array,

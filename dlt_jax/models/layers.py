@@ -132,14 +132,16 @@ class AdaLNZeroBlock(nnx.Module):
 
     def __call__(self, x: jax.Array, condition: jax.Array, *, bias: jax.Array | None = None,
                  mask: jax.Array | None = None, context: jax.Array | None = None,
-                 context_mask: jax.Array | None = None) -> jax.Array:
-        """x, condition `b n d`; bias `b h n n`; mask `b 1 n n`; context `b m d`; context_mask `b 1 n m`."""
+                 context_mask: jax.Array | None = None, context_bias: jax.Array | None = None) -> jax.Array:
+        """x, condition `b n d`; bias `b h n n`; mask `b 1 n n`; context `b m d`; context_mask `b 1 n m`;
+        context_bias `b h n m`."""
         parts = jnp.split(self.modulation(jax.nn.silu(condition)), self.chunks, axis=-1)
         shift_a, scale_a, gate_a, shift_m, scale_m, gate_m = parts[:6]
         x = x + gate_a * self.attention(modulate(self.norm1(x), shift_a, scale_a), bias=bias, mask=mask)
         if self.cross is not None:
             shift_c, scale_c, gate_c = parts[6:]
-            x = x + gate_c * self.cross(modulate(self.norm_cross(x), shift_c, scale_c), context, mask=context_mask)
+            x = x + gate_c * self.cross(modulate(self.norm_cross(x), shift_c, scale_c), context, bias=context_bias,
+                                        mask=context_mask)
         return x + gate_m * self.mlp(modulate(self.norm2(x), shift_m, scale_m))
 
 
@@ -176,6 +178,23 @@ class TimeEmbedding(nnx.Module):
 
     def __call__(self, u: jax.Array) -> jax.Array:
         return self.fc2(jax.nn.silu(self.fc1(timestep_embedding(u, self.frequency_dim))))
+
+
+def patch_centers(patch_row: jax.Array, patch_col: jax.Array, image_grid: jax.Array) -> jax.Array:
+    """`b m` 1-based rows/cols and `b 2` (rows, cols) -> `b m 2` patch centres (x, y) in [0, 1] of the screenshot."""
+    rows = jnp.maximum(image_grid[:, 0:1], 1).astype(jnp.float32)
+    cols = jnp.maximum(image_grid[:, 1:2], 1).astype(jnp.float32)
+    return jnp.stack([(patch_col - 0.5) / cols, (patch_row - 0.5) / rows], axis=-1)
+
+
+def boxes_cover_patches(boxes: jax.Array, centers: jax.Array) -> jax.Array:
+    """`b n 4` boxes (cx, cy, w, h) in [-1, 1] targets and `b m 2` patch centres in [0, 1] -> `b n m`:
+    1.0 where the patch centre lies inside the box (the pixels a slot's element is drawn with)."""
+    unit = (boxes.astype(jnp.float32) + 1.0) / 2.0
+    dx = jnp.abs(centers[:, None, :, 0] - unit[:, :, None, 0])
+    dy = jnp.abs(centers[:, None, :, 1] - unit[:, :, None, 1])
+    inside = (dx <= unit[:, :, None, 2] / 2) & (dy <= unit[:, :, None, 3] / 2)
+    return inside.astype(jnp.float32)
 
 
 def masked_mean(x: jax.Array, valid: jax.Array) -> jax.Array:
