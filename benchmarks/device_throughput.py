@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 from flax import nnx  # noqa: E402
 
 from configs import base, quickstart, test  # noqa: E402
-from dlt_jax.data.tokenize import HtmlTokenizer  # noqa: E402
+from dlt_jax.data.pipeline import tokenizer_with_tags  # noqa: E402
 from dlt_jax.diffusion.sampler import (SamplerConfig, legal_action_mask, model_predict, sample,  # noqa: E402
                                        sample_python_loop)
 from dlt_jax.layout import CONTENT_KEYS, DEFAULT_VOCAB  # noqa: E402
@@ -46,10 +46,7 @@ CONFIGS = {"base": base.get_config, "quickstart": quickstart.get_config, "test":
 
 
 def model_spec(config) -> ModelSpec:
-    options = dict(config.data.tokenizer)
-    vocab_size = options.pop("tag_vocab_size")
-    options.pop("tag_min_count", None)
-    tokenizer = HtmlTokenizer(tags=("div",), tag_vocab_size=vocab_size, **options)
+    tokenizer = tokenizer_with_tags(config.data.tokenizer, ("div",))
     vocab = DEFAULT_VOCAB
     return ModelSpec(vocab.size, tuple(vocab.action_id(t) for t in vocab.element_types), tokenizer.sizes,
                      int(config.data.patch_size) ** 2 * 3, int(config.data.max_patches))

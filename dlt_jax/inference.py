@@ -27,9 +27,9 @@ from PIL import Image
 
 from dlt_jax.data.example import Example, ExampleError
 from dlt_jax.data.inputs import input_record
-from dlt_jax.data.pipeline import ElementSpec, blank_element, check_slot_buckets, parse_record, stack_elements
+from dlt_jax.data.pipeline import (ElementSpec, blank_element, check_slot_buckets, parse_record, stack_elements,
+                                   tokenizer_with_tags)
 from dlt_jax.data.readers import inference_example
-from dlt_jax.data.tokenize import HtmlTokenizer
 from dlt_jax.data.transforms import boxes_to_targets, targets_to_boxes
 from dlt_jax.diffusion.sampler import SamplerConfig, legal_action_mask, model_predict, sample
 from dlt_jax.layout import (DEFAULT_STYLE, HtmlTree, JsonObject, LayoutError, OutputStyle, Vocabulary, decode_layout,
@@ -75,13 +75,6 @@ class _Request:
     given_boxes: Mapping[int, Sequence[float]] = dataclasses.field(default_factory=dict)
 
 
-def tokenizer_from_metadata(tokenizer_config: Any, tags: Sequence[str]) -> HtmlTokenizer:
-    options = dict(tokenizer_config)
-    vocab_size = options.pop("tag_vocab_size")
-    options.pop("tag_min_count", None)
-    return HtmlTokenizer(tags=tuple(tags), tag_vocab_size=vocab_size, **options)
-
-
 def node_paths(tree: HtmlTree) -> list[str]:
     """Each node's html key path from the top, keys joined by `/` (e.g. `section.hero/div.row/a.btn`)."""
     paths: list[str] = []
@@ -121,7 +114,7 @@ class LayoutGenerator:
             max_slots=int(data.max_slots), slot_buckets=check_slot_buckets(data.slot_buckets, data.max_slots),
             patch_size=int(data.patch_size), max_patches=int(data.max_patches),
             canvas_size=int(data.build_image_size),
-            tokenizer=tokenizer_from_metadata(data.tokenizer, metadata["tokenizer_tags"]))
+            tokenizer=tokenizer_with_tags(data.tokenizer, metadata["tokenizer_tags"]))
         self.graphdef, self.params = graphdef, params
         self.batch_size = int(config.sample.batch_size)
         self.root_actions = tuple(self.vocab.action_id(t) for t in config.sample.root_types)

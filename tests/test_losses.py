@@ -87,6 +87,10 @@ def test_presence_loss_is_mean_binary_cross_entropy():
     p = 1 / (1 + np.exp(-logits.astype(np.float64)))
     expected = -(targets * np.log(p) + (1 - targets) * np.log(1 - p)).mean()
     np.testing.assert_allclose(presence_loss(logits, targets), expected, rtol=1e-6)
+    per_example = -(targets * np.log(p) + (1 - targets) * np.log(1 - p)).mean(axis=1)
+    # weights leave out a blank example (an evaluation batch's padding)
+    np.testing.assert_allclose(presence_loss(logits, targets, np.array([1.0, 0.0])), per_example[0], rtol=1e-6)
+    np.testing.assert_allclose(presence_loss(logits, targets, np.zeros(2)), 0.0)
 
 
 def test_cross_entropy_and_presence_eager_equal_jitted():

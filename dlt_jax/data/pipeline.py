@@ -398,6 +398,14 @@ def tokenizer_from_config(tokenizer_config: Any, tag_counts: Mapping[str, int]) 
     return HtmlTokenizer.from_tag_counts(tag_counts, vocab_size, min_count=min_count, **options)
 
 
+def tokenizer_with_tags(tokenizer_config: Any, tags: Sequence[str]) -> HtmlTokenizer:
+    """The html tokenizer of `data.tokenizer` with a known tag vocabulary (e.g. a checkpoint's)."""
+    options = dict(tokenizer_config)
+    vocab_size = options.pop("tag_vocab_size")
+    options.pop("tag_min_count", None)
+    return HtmlTokenizer(tags=tuple(tags), tag_vocab_size=vocab_size, **options)
+
+
 def element_spec(data_config: Any, data: BuiltDataset) -> ElementSpec:
     """The ElementSpec of `config.data` for a built data set (checks the slot buckets)."""
     features = data_config.image_features

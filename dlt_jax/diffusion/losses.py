@@ -60,6 +60,11 @@ def presence_targets(actions: jax.Array, slot_valid: jax.Array, type_action_ids:
     return jnp.any(hits, axis=1).astype(jnp.float32)
 
 
-def presence_loss(logits: jax.Array, targets: jax.Array) -> jax.Array:
-    """Mean sigmoid binary cross-entropy of presence logits `b k` against targets `b k`, scalar."""
-    return jnp.mean(optax.sigmoid_binary_cross_entropy(logits, targets))
+def presence_loss(logits: jax.Array, targets: jax.Array, weights: jax.Array | None = None) -> jax.Array:
+    """Mean sigmoid binary cross-entropy of presence logits `b k` against targets `b k`, scalar;
+    with `weights` `b` (e.g. example_valid) a weighted mean over examples (0 when all weigh 0)."""
+    per_example = jnp.mean(optax.sigmoid_binary_cross_entropy(logits, targets), axis=-1)
+    if weights is None:
+        return jnp.mean(per_example)
+    weights = jnp.asarray(weights, jnp.float32)
+    return jnp.sum(per_example * weights) / jnp.maximum(jnp.sum(weights), 1.0)

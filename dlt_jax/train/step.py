@@ -117,9 +117,7 @@ def losses(objective: Objective, batch: Mapping[str, jax.Array], noised: NoisedI
              "action_accuracy": diffusion.masked_accuracy(prediction.action_logits, batch["actions"], noised.masked)}
     if prediction.presence_logits is not None:
         targets = diffusion.presence_targets(batch["actions"], slot_valid, jnp.asarray(objective.type_action_ids))
-        per_example = optax.sigmoid_binary_cross_entropy(prediction.presence_logits, targets).mean(axis=-1)
-        weight = batch["example_valid"].astype(jnp.float32)
-        presence_loss = (per_example * weight).sum() / jnp.maximum(weight.sum(), 1.0)
+        presence_loss = diffusion.presence_loss(prediction.presence_logits, targets, batch["example_valid"])
         total = total + objective.presence_weight * presence_loss
         parts["presence_loss"] = presence_loss
     return {"loss": total, **parts}
