@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from data_tools.synth import design
+from data_tools.synth import design, families
 from data_tools.synth.archetypes import ARCHETYPES
 from data_tools.synth.blocks import Ctx
 from data_tools.synth.nodes import Node, apply_chain_rules, layout_of, link_parents, preorder, to_html, to_html_object
@@ -42,7 +42,8 @@ class SynthExample:
     layout: JsonObject              # {"structure", "props"}
     actions: list[str]              # one per node, preorder
     visual_cues: list[dict]         # [{"node": i, "cue": name}]
-    naming: str                     # class naming habit: bem, utility, compact, opaque
+    family: str                     # main markup family (families.FAMILIES): grid_framework, ..., semantic
+    families: list[str]             # the main family, then the one mixed in, if any
     spelling: str                   # key spelling habit: dot, at, mixed
     attempts: int = 1
 
@@ -51,35 +52,51 @@ def example_id(seed: int, index: int) -> str:
     return f"synth-{seed}-{index:06d}"
 
 
-def generate_example(seed: int, index: int, width: int | None = None, archetype: str | None = None) -> SynthExample:
-    """Builds example `index` of the data set `seed` (retrying with derived rngs if it is too large)."""
+def generate_example(seed: int, index: int, width: int | None = None, archetype: str | None = None,
+                     markup: list[str] | None = None) -> SynthExample:
+    """Builds example `index` of the data set `seed` (retrying with derived rngs if it is too large);
+    `markup` forces the markup families ([main] or [main, second]) instead of drawing them."""
     for attempt in range(20):
         rng = random.Random(f"dlt-synth:{seed}:{index}:{attempt}")
         name = archetype or rng.choice(sorted(ARCHETYPES))
-        example = _build(rng, name, width, example_id(seed, index))
+        example = _build(rng, name, width, example_id(seed, index), markup)
         if len(example.actions) <= MAX_NODES:
             example.attempts = attempt + 1
             return example
     raise RuntimeError(f"example {index} of seed {seed}: every attempt had more than {MAX_NODES} nodes")
 
 
-def _build(rng: random.Random, name: str, width: int | None, ident: str) -> SynthExample:
+def _build(rng: random.Random, name: str, width: int | None, ident: str, markup: list[str] | None) -> SynthExample:
     theme = design.make_theme(rng, width)
-    naming = rng.choices(design.NAMING_MODES, design.NAMING_WEIGHTS)[0]
+    drawn = families.draw_families(rng)
+    if markup is not None:
+        drawn = list(markup)
     spelling = rng.choices(SPELLINGS, SPELLING_WEIGHTS)[0]
-    ctx = Ctx(rng, theme, design.Namer(rng, naming, BLOCK_NAMES[name]), spelling)
+    namer = families.Namer(rng, drawn, BLOCK_NAMES[name])
+    ctx = _CueCtx(rng, theme, namer, spelling)
     root = ARCHETYPES[name](ctx)
     apply_chain_rules(root)
     link_parents(root)
     nodes = list(preorder(root))
     for node in nodes:
         node.key = _spell(rng, node, spelling)
+        if namer.tells(node.classes):  # a cue only where neither tag nor classes decide the type
+            node.cues = []
     cues = [{"node": i, "cue": cue} for i, node in enumerate(nodes) for cue in node.cues]
     page = (f"<!doctype html><html><head><meta charset=\"utf-8\"><style>{PAGE_CSS}</style></head>"
             f"<body style=\"width:{theme.width}px\">{to_html(root)}</body></html>")
     return SynthExample(id=ident, category=name, width=theme.width, page_html=page, html_object=to_html_object(root),
                         layout=layout_of(root), actions=[n.action for n in nodes], visual_cues=cues,
-                        naming=naming, spelling=spelling)
+                        family=drawn[0], families=drawn, spelling=spelling)
+
+
+class _CueCtx(Ctx):
+    """Blocks call `cue` where the tag leaves the type open; whether the classes decide it is known
+    only once the node's classes are final, so every candidate is kept and `_build` filters."""
+
+    def cue(self, node: Node, cue: str) -> Node:
+        node.cues.append(cue)
+        return node
 
 
 def _spell(rng: random.Random, node: Node, habit: str) -> str:

@@ -52,7 +52,8 @@ def example_record(example: SynthExample, seed: int, index: int, shot_name: str,
         ("html_boxes", boxes),
         ("category", example.category),
         ("visual_cues", [JsonObject([("node", c["node"]), ("cue", c["cue"])]) for c in example.visual_cues]),
-        ("synth", JsonObject([("seed", seed), ("index", index), ("naming", example.naming),
+        ("synth", JsonObject([("seed", seed), ("index", index), ("family", example.family),
+                              ("families", list(example.families)),
                               ("spelling", example.spelling), ("rendered_width", rendered[0]),
                               ("rendered_height", rendered[1])])),
     ])
@@ -147,10 +148,15 @@ def _write_config(out: str, written: dict[str, list[str]]) -> None:
 # --- statistics ----------------------------------------------------------------------
 
 def statistics(examples: list[SynthExample]) -> dict:
-    """Frequencies of actions, element types, categories, naming habits, key spellings and visual cues."""
+    """Frequencies of actions, element types, categories, markup families, key spellings and visual cues,
+    and the class counts per node (overall and per main family)."""
     actions = collections.Counter()
     categories = collections.Counter()
-    namings = collections.Counter()
+    family_counts = collections.Counter()
+    mixes = collections.Counter()
+    family_nodes = collections.Counter()
+    family_classless = collections.Counter()
+    family_classes = collections.Counter()
     spellings = collections.Counter()
     cues = collections.Counter()
     key_styles = collections.Counter()
@@ -160,7 +166,9 @@ def statistics(examples: list[SynthExample]) -> dict:
     for example in examples:
         actions.update(example.actions)
         categories[example.category] += 1
-        namings[example.naming] += 1
+        family_counts[example.family] += 1
+        if len(example.families) > 1:
+            mixes["+".join(example.families)] += 1
         spellings[example.spelling] += 1
         cues.update({c["cue"] for c in example.visual_cues})
         with_cues += bool(example.visual_cues)
@@ -168,8 +176,12 @@ def statistics(examples: list[SynthExample]) -> dict:
         tree = parse_html(example.html_object)
         duplicate_keys += _has_duplicate_siblings(tree)
         key_styles.update(node.key.spelling for node in tree.nodes)
+        family_nodes[example.family] += len(tree)
+        family_classless[example.family] += sum(not node.classes for node in tree.nodes)
+        family_classes[example.family] += sum(len(node.classes) for node in tree.nodes)
     return {"examples": len(examples), "nodes": nodes, "actions": actions, "categories": categories,
-            "naming": namings, "spelling": spellings, "key_styles": key_styles, "cues": cues,
+            "family": family_counts, "mixed": mixes, "family_nodes": family_nodes,
+            "family_classless": family_classless, "family_classes": family_classes, "spelling": spellings, "key_styles": key_styles, "cues": cues,
             "with_cues": with_cues, "with_duplicate_sibling_keys": duplicate_keys}
 
 
@@ -187,12 +199,18 @@ def format_statistics(stats: dict) -> str:
         count = stats["actions"].get(action, 0)
         flag = "   <-- MISSING" if count == 0 else ""
         lines.append(f"  {action:16s} {count:7d}  {100 * count / max(stats['nodes'], 1):5.1f}%{flag}")
-    for title, key in (("category", "categories"), ("class naming", "naming"), ("key spelling habit", "spelling"),
+    for title, key in (("category", "categories"), ("markup family (main)", "family"), ("mixed families", "mixed"), ("key spelling habit", "spelling"),
                        ("node key spelling", "key_styles"), ("visual cue (examples having it)", "cues")):
         lines.append(f"\n{title}")
         for name, count in sorted(stats[key].items(), key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"  {name:34s} {count:6d}  {100 * count / n:5.1f}%" if key != "key_styles" else
                          f"  {name:34s} {count:6d}")
+    lines.append("\nclasses per node       nodes  class-less  classes/node")
+    for family in sorted(stats["family_nodes"]) + ["all"]:
+        count = stats["family_nodes"][family] if family != "all" else sum(stats["family_nodes"].values())
+        bare = stats["family_classless"][family] if family != "all" else sum(stats["family_classless"].values())
+        total = stats["family_classes"][family] if family != "all" else sum(stats["family_classes"].values())
+        lines.append(f"  {family:18s} {count:7d}  {100 * bare / max(count, 1):9.1f}%  {total / max(count, 1):12.2f}")
     lines.append(f"\nexamples with at least one visual cue: {stats['with_cues']} ({100 * stats['with_cues'] / n:.1f}%)")
     lines.append(f"examples with duplicate sibling keys: {stats['with_duplicate_sibling_keys']} "
                  f"({100 * stats['with_duplicate_sibling_keys'] / n:.1f}%)")

@@ -1,7 +1,7 @@
 """Random but plausible design choices for one synthetic section.
 
-A `Theme` holds palette, fonts and spacing; `Namer` turns semantic roles and
-styles into class names in one of four naming habits seen on real sites.
+A `Theme` holds palette, fonts and spacing; text, compact-CSS values and key
+spellings live here too. Class vocabularies are in `families.py`.
 """
 
 from __future__ import annotations
@@ -152,30 +152,15 @@ def token(rng: random.Random, n: int = 6) -> str:
     return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(n))
 
 
-# --- class names -------------------------------------------------------------
-
-NAMING_MODES = ("bem", "utility", "compact", "opaque")
-NAMING_WEIGHTS = (0.2, 0.17, 0.25, 0.38)
+# --- compact css classes and keys ----------------------------------------------
 
 # css property -> compact abbreviation (DATA_FORMAT §1.1 encoding)
-_COMPACT_PROPS = {"padding-top": "pt", "padding-bottom": "pb", "padding-left": "pl", "padding-right": "pr",
-                  "margin-top": "mt", "margin-bottom": "mb", "font-size": "fs", "color": "c",
-                  "background-color": "bg", "max-width": "mw", "width": "w", "gap": "g",
-                  "border-radius": "br", "line-height": "lh", "font-weight": "fw", "text-align": "ta",
-                  "height": "h", "letter-spacing": "ls"}
+COMPACT_PROPS = {"padding-top": "pt", "padding-bottom": "pb", "padding-left": "pl", "padding-right": "pr",
+                 "margin-top": "mt", "margin-bottom": "mb", "font-size": "fs", "color": "c",
+                 "background-color": "bg", "max-width": "mw", "width": "w", "gap": "g",
+                 "border-radius": "br", "line-height": "lh", "font-weight": "fw", "text-align": "ta",
+                 "height": "h", "letter-spacing": "ls"}
 _UNITS = {"rem": "r", "px": "x", "%": "p", "vw": "v", "vh": "v"}
-
-_UTILITY = {
-    "container": ["container"], "inner": ["container-fluid"], "row": ["row", "g-4"], "col": ["col-md-4", "col-lg-4"],
-    "col2": ["col-lg-6"], "title": ["display-5", "fw-bold"], "subtitle": ["h5", "text-muted"],
-    "text": ["lead"], "small": ["small", "text-muted"], "btn": ["btn", "btn-primary", "btn-lg"],
-    "btn2": ["btn", "btn-outline-secondary"], "card": ["card", "shadow-sm"], "body": ["card-body"],
-    "img": ["img-fluid", "rounded"], "icon": ["bi", "bi-star"], "list": ["list-unstyled"],
-    "item": ["list-item"], "eyebrow": ["text-uppercase", "small"], "section": ["py-5"],
-    "grid": ["uk-grid", "uk-child-width-1-3@m"], "cell": ["uk-width-1-3@m"], "media": ["ratio", "ratio-16x9"],
-    "wrap": ["d-flex", "gap-3"], "stack": ["vstack", "gap-2"], "overlay": ["position-absolute", "top-0", "start-0", "w-100", "h-100"],
-    "bg": ["bg-cover", "position-absolute"],
-}
 
 
 def compact_value(value: str) -> str | None:
@@ -195,83 +180,6 @@ def compact_value(value: str) -> str | None:
     if value.replace(".", "", 1).isdigit() or value.isalpha():
         return value
     return None
-
-
-class Namer:
-    """Produces class lists for one section in its naming habit."""
-
-    def __init__(self, rng: random.Random, mode: str, block: str):
-        self.rng, self.mode, self.block = rng, mode, block
-        self.bare_tags_ok = rng.random() < 0.5
-        # CSS modules / styled components reuse one hashed class per component role
-        self.opaque_memo: dict[str, list[str]] | None = {} if rng.random() < 0.8 else None
-
-    @property
-    def opaque(self) -> bool:
-        return self.mode == "opaque"
-
-    def classes(self, role: str, style: dict[str, str] | None = None, bare: bool = False) -> list[str]:
-        """Classes for a node with semantic `role` (e.g. 'title', 'btn') and its css."""
-        rng = self.rng
-        if bare and self.bare_tags_ok and self.mode != "compact":
-            return []
-        if self.mode == "opaque":
-            if self.opaque_memo is not None and role in self.opaque_memo:
-                return list(self.opaque_memo[role])
-            made = [self._opaque() for _ in range(rng.choice((1, 1, 1, 2, 2, 3)))]
-            if self.opaque_memo is not None:
-                self.opaque_memo[role] = made
-            return list(made)
-        if self.mode == "bem":
-            name = self.block if role == "root" else f"{self.block}__{role}"
-            out = [name]
-            if rng.random() < 0.2:
-                out.append(f"{name}--{rng.choice(('lg', 'dark', 'center', 'alt', 'primary'))}")
-            return out
-        if self.mode == "utility":
-            if role == "root":
-                return [self.block, "py-5"] if rng.random() < 0.5 else [self.block]
-            base = role.rstrip("0123456789")
-            words = list(_UTILITY.get(role, _UTILITY.get(base, [f"{self.block}-{role}"])))
-            if rng.random() < 0.25:
-                words.append(rng.choice(("md:flex", "lg:w-1/2", "text-center", "mb-4", "mt-3")))
-            return words
-        # compact: a semantic word, then compact-encoded css with device/state variants
-        out = [role if role != "root" else self.block] if rng.random() < 0.6 else []
-        out += self._compact(style or {})
-        return out or [f"{self.block}-{role}"]
-
-    def _opaque(self) -> str:
-        rng = self.rng
-        kind = rng.randrange(4)
-        if kind == 0:
-            return "css-" + token(rng, rng.choice((5, 6, 7)))
-        if kind == 1:
-            return "sc-" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(6))
-        if kind == 2:
-            return "_" + token(rng, 5)
-        return rng.choice("abcdefghijklmnopqrstuvwxyz") + token(rng, 4)
-
-    def _compact(self, style: dict[str, str]) -> list[str]:
-        rng = self.rng
-        out = []
-        props = [p for p in style if p in _COMPACT_PROPS]
-        rng.shuffle(props)
-        for prop in props[: rng.randint(1, 4)]:
-            value = compact_value(style[prop])
-            if value is None:
-                continue
-            out.append(f"{_COMPACT_PROPS[prop]}_{value}")
-        if out and rng.random() < 0.45:
-            prefix = rng.choice(("t:", "m:", "h:", "t:h:"))
-            prop = rng.choice(("fs", "pt", "pb", "c", "bg", "mb"))
-            value = {"fs": f"{rng.choice((14, 16, 18, 24, 32))}x", "pt": f"{rng.choice((1, 2, 3, 4))}r",
-                     "pb": f"{rng.choice((1, 2, 3))}r", "c": rng.choice(("fff", "000", "333")),
-                     "bg": rng.choice(("fff", "111", "f5f5f5")), "mb": f"{rng.choice((8, 16, 24))}x"}[prop]
-            out.append(f"{prefix}{prop}_{value}")
-        if out and rng.random() < 0.1:
-            out.append(f"fs_{rng.choice(('1.125', '0.875', '1.5'))}r")  # decimal: not writable in dot spelling
-        return out
 
 
 def key_for(tag: str, classes: list[str], spelling: str) -> str:
@@ -298,3 +206,11 @@ def spelling_for(classes: list[str], preferred: str) -> str:
     if not has_dot:
         return "dot"
     raise ValueError(f"classes {classes} cannot be spelled in any key style")
+
+
+def __getattr__(name: str):
+    """`design.Namer` moved to `families.Namer`; kept importable for `from design import Namer`."""
+    if name == "Namer":
+        from data_tools.synth.families import Namer
+        return Namer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
