@@ -34,6 +34,9 @@ setup(
         "apted~=1.0.3",
     ],
     extras_require={
-        "test": ["pytest~=9.0", "hypothesis~=6.140", "nbclient~=0.11", "nbformat~=5.11", "ipykernel~=7.4"],
+        # the Beam pipeline for the synthetic data (data_tools.synth.beam); it holds protobuf below 7
+        "beam": ["apache-beam~=2.77"],
+        "test": ["pytest~=9.0", "hypothesis~=6.140", "nbclient~=0.11", "nbformat~=5.11", "ipykernel~=7.4",
+                 "apache-beam~=2.77"],
     },
 )

@@ -1,7 +1,11 @@
 """Generate synthetic sections, render them with headless Chromium, write a canonical data set.
 
-    python -m data_tools.synth --out DIR --num N --seed S [--splits 0.9,0.05,0.05] [--width W]
+    python -m data_tools.synth --out DIR --num N --seed S [--workers W] [--splits 0.9,0.05,0.05] [--width W]
         [--chromium PATH] [--stats] [--preview FILE.png] [--clean] [--keep-html]
+
+--workers W renders with W processes, each with its own Chromium; the files are
+the same bytes for any W. For a Beam pipeline (and the shard build after it) see
+`python -m data_tools.synth.beam`.
 
 Without --out it only generates (no browser) and, with --stats, prints the frequency table.
 """
@@ -21,6 +25,13 @@ def _width(text: str) -> int:
     if not 320 <= value <= 3840:
         raise argparse.ArgumentTypeError(f"--width {value} outside 320..3840 px")
     return value
+
+
+def _workers(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"--workers {value} is negative (0 means one per CPU core)")
+    return value or (os.cpu_count() or 1)
 
 
 def _clean(out: str) -> None:
@@ -43,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--splits", default="0.9,0.05,0.05", help="train,val,test shares")
     parser.add_argument("--width", type=_width, default=None,
                         help="viewport width in px for every example (default: random 1280..1920 each)")
+    parser.add_argument("--workers", type=_workers, default=1,
+                        help="rendering processes, each with its own Chromium (0: one per CPU core; default 1)")
     parser.add_argument("--chromium", default=None, help="Chromium executable (default: $DLT_CHROMIUM, /usr/bin/chromium)")
     parser.add_argument("--format", choices=("jpg", "png"), default="jpg", help="screenshot file format")
     parser.add_argument("--max-side", type=int, default=512, help="scale screenshots so the long side is this (0: keep)")
@@ -64,12 +77,13 @@ def main(argv: list[str] | None = None) -> int:
         _clean(args.out)
     if args.out:
         summary = write_dataset(args.out, args.num, args.seed, splits, args.width, args.chromium, args.format,
-                                args.max_side, args.quality, args.keep_html, args.start, not args.no_progress)
+                                args.max_side, args.quality, args.keep_html, args.start, not args.no_progress,
+                                workers=args.workers)
         per_split = ", ".join(f"{k}={len(v)}" for k, v in summary.written.items())
         rate = summary.count / max(summary.seconds, 1e-9)
         print(f"wrote {summary.count} examples to {args.out} ({per_split}); skipped {len(summary.skipped)}; "
               f"{summary.bytes_written / 1e6:.1f} MB; {summary.seconds:.1f} s, {rate:.2f} examples/s "
-              f"on {os.cpu_count()} CPU cores (generation + rendering + writing)")
+              f"with {args.workers} worker(s) on {os.cpu_count()} CPU cores (generation + rendering + writing)")
         status = 1 if summary.skipped else 0
     if args.stats:
         examples = [generate_example(args.seed, i, args.width) for i in range(args.start, args.start + args.num)]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
+import itertools
+import multiprocessing
 import os
 import sys
 import time
+from collections.abc import Iterable, Iterator
 
 import yaml
 
@@ -83,52 +87,155 @@ def _dom_matches(example: SynthExample, rendering: render.Rendering) -> str | No
     return None
 
 
-def write_dataset(out: str, num: int, seed: int, splits: tuple[float, ...] = (0.9, 0.05, 0.05),
-                  width: int | None = None, chromium: str | None = None, image_format: str = "jpg",
-                  max_side: int = 512, quality: int = 80, keep_html: bool = False, start: int = 0,
-                  progress: bool = True) -> WriteSummary:
-    """Generates, renders and writes examples start..start+num-1 of data set `seed` under `out`."""
-    os.makedirs(out, exist_ok=True)
-    written: dict[str, list[str]] = {name: [] for name in SPLIT_NAMES[: len(splits)]}
-    skipped: list[tuple[str, str]] = []
+@dataclasses.dataclass(frozen=True)
+class SynthSettings:
+    """What, besides the index, decides an example's bytes (the same in every worker process)."""
+
+    seed: int
+    splits: tuple[float, ...] = (0.9, 0.05, 0.05)
+    width: int | None = None
+    image_format: str = "jpg"
+    max_side: int = 512
+    quality: int = 80
+    keep_html: bool = False
+
+
+@dataclasses.dataclass
+class RenderedExample:
+    """One generated + rendered example: its files (name -> bytes, in writing order), or why it was skipped."""
+
+    index: int
+    ident: str
+    split: str
+    files: dict[str, bytes] | None
+    error: str | None = None
+
+    @property
+    def counted_bytes(self) -> int:
+        """Screenshot + example.json bytes (what the summary reports; section.html is not counted)."""
+        return sum(len(data) for name, data in (self.files or {}).items() if name != "section.html")
+
+
+def render_examples(renderer: render.Renderer, indices: Iterable[int],
+                    settings: SynthSettings) -> Iterator[RenderedExample]:
+    """Generates and renders examples `indices` of data set `settings.seed` with one browser, in order.
+
+    An example's bytes depend only on (settings, index), never on which browser
+    rendered it or what it rendered before, so any split of the indices over
+    processes gives the same files.
+    """
     examples: dict[str, tuple[int, SynthExample]] = {}
-    total_bytes = 0
-    began = time.perf_counter()
 
     def jobs():
-        for index in range(start, start + num):
-            example = generate_example(seed, index, width)
+        for index in indices:
+            example = generate_example(settings.seed, index, settings.width)
             examples[example.id] = (index, example)
             yield example.id, "html", example.page_html, example.width
 
-    with render.Renderer(chromium) as renderer:
-        for ident, rendering, error in renderer.render_many(jobs(), progress=progress, total=num):
-            index, example = examples.pop(ident)
-            if rendering is not None:
-                error = _dom_matches(example, rendering)
-            if error is not None:
-                skipped.append((ident, error))
-                print(f"synth: skipped {ident}: {error}", file=sys.stderr)
+    for ident, rendering, error in renderer.render_many(jobs(), progress=False):
+        index, example = examples.pop(ident)
+        split = split_of(index, settings.splits)
+        if rendering is not None:
+            error = _dom_matches(example, rendering)
+        if error is not None:
+            yield RenderedExample(index, ident, split, None, error)
+            continue
+        stored_w, stored_h, scale = render.stored_size(rendering.width, rendering.height, settings.max_side)
+        shot = render.encode_screenshot(rendering.png, stored_w, stored_h, settings.image_format, settings.quality)
+        boxes = render.scale_boxes(rendering.boxes, scale, stored_w, stored_h)
+        shot_name = f"screenshot.{settings.image_format}"
+        record = example_record(example, settings.seed, index, shot_name, stored_w, stored_h, boxes,
+                                (rendering.width, rendering.height))
+        files = {shot_name: shot, "example.json": dump_json(record).encode("utf-8")}
+        if settings.keep_html:
+            files["section.html"] = example.page_html.encode("utf-8")
+        yield RenderedExample(index, ident, split, files)
+
+
+def write_example(out: str, example: RenderedExample) -> None:
+    """Writes a rendered example's files into `out/<split>/<id>/`."""
+    folder = os.path.join(out, example.split, example.ident)
+    os.makedirs(folder, exist_ok=True)
+    for name, data in (example.files or {}).items():
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(data)
+
+
+def report_skipped(example: RenderedExample) -> None:
+    print(f"synth: skipped {example.ident}: {example.error}", file=sys.stderr)
+
+
+# One browser per worker process, started by its first chunk (so a browser that cannot
+# start is an error in the caller, not a pool that respawns failing workers forever)
+# and closed when the pool lets the worker exit.
+_WORKER_RENDERER: render.Renderer | None = None
+
+
+def _worker_renderer(chromium: str | None) -> render.Renderer:
+    global _WORKER_RENDERER
+    if _WORKER_RENDERER is None:
+        from multiprocessing import util
+        renderer = render.Renderer(chromium)
+        renderer.__enter__()
+        _WORKER_RENDERER = renderer
+        util.Finalize(renderer, renderer.__exit__, args=(None, None, None), exitpriority=10)
+    return _WORKER_RENDERER
+
+
+def _render_chunk(task: tuple[str | None, list[int], SynthSettings]) -> list[RenderedExample]:
+    chromium, indices, settings = task
+    return list(render_examples(_worker_renderer(chromium), indices, settings))
+
+
+def chunk_size(num: int, workers: int) -> int:
+    """Indices per pool task: about 4 tasks per worker for balance, at most 16 so progress moves."""
+    return max(1, min(16, -(-num // (4 * workers))))
+
+
+def write_dataset(out: str, num: int, seed: int, splits: tuple[float, ...] = (0.9, 0.05, 0.05),
+                  width: int | None = None, chromium: str | None = None, image_format: str = "jpg",
+                  max_side: int = 512, quality: int = 80, keep_html: bool = False, start: int = 0,
+                  progress: bool = True, workers: int = 1) -> WriteSummary:
+    """Generates, renders and writes examples start..start+num-1 of data set `seed` under `out`.
+
+    With `workers` > 1 the examples are rendered by that many processes, each
+    with its own Chromium, in chunks of indices; results are written in index
+    order, and the files are the same bytes for any number of workers.
+    """
+    from tqdm import tqdm
+
+    settings = SynthSettings(seed, tuple(splits), width, image_format, max_side, quality, keep_html)
+    os.makedirs(out, exist_ok=True)
+    written: dict[str, list[str]] = {name: [] for name in SPLIT_NAMES[: len(splits)]}
+    skipped: list[tuple[str, str]] = []
+    total_bytes = 0
+    began = time.perf_counter()
+    indices = range(start, start + num)
+    workers = max(1, min(workers, num))
+    with contextlib.ExitStack() as stack:
+        if workers == 1:
+            renderer = stack.enter_context(render.Renderer(chromium))
+            results: Iterable[RenderedExample] = render_examples(renderer, indices, settings)
+        else:
+            if render.find_chromium(chromium) is None:
+                render.Renderer(chromium)  # raises the error that says where Chromium was looked for
+            # spawn, not fork: the caller may hold JAX or Playwright threads
+            pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers))
+            size = chunk_size(num, workers)
+            tasks = [(chromium, list(indices[i:i + size]), settings) for i in range(0, num, size)]
+            results = itertools.chain.from_iterable(pool.imap(_render_chunk, tasks))  # imap keeps index order
+        for example in tqdm(results, total=num, disable=not progress, desc=f"render ({workers} workers)",
+                            unit="page"):
+            if example.files is None:
+                skipped.append((example.ident, example.error))
+                report_skipped(example)
                 continue
-            stored_w, stored_h, scale = render.stored_size(rendering.width, rendering.height, max_side)
-            shot = render.encode_screenshot(rendering.png, stored_w, stored_h, image_format, quality)
-            boxes = render.scale_boxes(rendering.boxes, scale, stored_w, stored_h)
-            split = split_of(index, splits)
-            folder = os.path.join(out, split, ident)
-            os.makedirs(folder, exist_ok=True)
-            shot_name = f"screenshot.{image_format}"
-            record = example_record(example, seed, index, shot_name, stored_w, stored_h, boxes,
-                                    (rendering.width, rendering.height))
-            text = dump_json(record)
-            with open(os.path.join(folder, shot_name), "wb") as f:
-                f.write(shot)
-            with open(os.path.join(folder, "example.json"), "w", encoding="utf-8") as f:
-                f.write(text)
-            total_bytes += len(shot) + len(text.encode())
-            if keep_html:
-                with open(os.path.join(folder, "section.html"), "w", encoding="utf-8") as f:
-                    f.write(example.page_html)
-            written[split].append(ident)
+            write_example(out, example)
+            total_bytes += example.counted_bytes
+            written[example.split].append(example.ident)
+        if workers > 1:
+            pool.close()  # workers exit normally, closing their browsers
+            pool.join()
     _write_config(out, written)
     return WriteSummary(written, skipped, time.perf_counter() - began, total_bytes)
 
