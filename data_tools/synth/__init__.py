@@ -13,6 +13,7 @@ import random
 from data_tools.synth import design, families
 from data_tools.synth.archetypes import ARCHETYPES
 from data_tools.synth.blocks import Ctx
+from data_tools.synth.noise import add_noise
 from data_tools.synth.nodes import Node, apply_chain_rules, layout_of, link_parents, preorder, to_html, to_html_object
 from dlt_jax.layout.jsonio import JsonObject
 
@@ -75,6 +76,7 @@ def _build(rng: random.Random, name: str, width: int | None, ident: str, markup:
     namer = families.Namer(rng, drawn, BLOCK_NAMES[name])
     ctx = _CueCtx(rng, theme, namer, spelling)
     root = ARCHETYPES[name](ctx)
+    add_noise(ctx, root)
     apply_chain_rules(root)
     link_parents(root)
     nodes = list(preorder(root))

@@ -131,8 +131,8 @@ def hero_two_column(ctx: Ctx) -> Node:
 
 def feature_grid(ctx: Ctx) -> Node:
     t, rng = ctx.theme, ctx.rng
-    cols = rng.choice((3, 3, 4))
-    n = cols * rng.choice((1, 1, 2))
+    cols = rng.choice((2, 3, 3, 3, 4))
+    n = cols * (2 if ctx.chance(0.1) else 1)
     centered = ctx.chance(0.5)
     use_cards = ctx.chance(0.6)
     wrap_cells = ctx.chance(0.5)
@@ -140,7 +140,7 @@ def feature_grid(ctx: Ctx) -> Node:
     for _ in range(n):
         items = [icon(ctx), heading(ctx, design.short_title(rng), 3, margin=10),
                  paragraph(ctx, design.sentence(rng), size=t.base_size - 1)]
-        if ctx.chance(0.25):
+        if ctx.chance(0.15):
             items.append(_text_link(ctx))
         body = card(ctx, items, centered=centered) if use_cards else None
         if body is not None and wrap_cells:
@@ -166,7 +166,7 @@ def _text_link(ctx: Ctx) -> Node:
 def services(ctx: Ctx) -> Node:
     rng = ctx.rng
     head = intro(ctx, align=rng.choice(("center", None)))
-    if ctx.chance(0.35):  # alternating image/text rows
+    if ctx.chance(0.25):  # alternating image/text rows
         rows = []
         for i in range(rng.choice((2, 2, 3))):
             text = column(ctx, [heading(ctx, design.short_title(rng), 3, margin=12, size=rng.randint(24, 32)),
@@ -178,7 +178,7 @@ def services(ctx: Ctx) -> Node:
             row.style["margin-bottom"] = "56px"
             rows.append(row)
         return section_root(ctx, [container(ctx, flatten([head] + rows))])
-    cols = rng.choice((2, 3, 3))
+    cols = rng.choice((2, 3))
     cells = []
     for _ in range(cols):
         body = stack(ctx, [heading(ctx, design.short_title(rng), 3, margin=10),
@@ -194,8 +194,8 @@ def services(ctx: Ctx) -> Node:
 
 def pricing(ctx: Ctx) -> Node:
     t, rng = ctx.theme, ctx.rng
-    plans = rng.sample(("Starter", "Basic", "Pro", "Team", "Business", "Enterprise", "Plus", "Premium"), 3)
-    popular = rng.randrange(3)
+    plans = rng.sample(("Starter", "Basic", "Pro", "Team", "Business", "Enterprise", "Plus", "Premium"), rng.choice((2, 3, 3)))
+    popular = rng.randrange(len(plans))
     wrap_cells = ctx.chance(0.4)
     cells = []
     for i, plan in enumerate(plans):
@@ -212,8 +212,8 @@ def pricing(ctx: Ctx) -> Node:
                            size=t.base_size - 1, inline_ok=False),
                  divider(ctx, 20, colour="rgba(255,255,255,0.3)" if featured else None),
                  bullet_list(ctx, [f"{rng.randint(1, 50)} {rng.choice(('projects', 'users', 'GB storage', 'seats'))}"
-                                   if j == 0 else design.short_title(rng) for j in range(rng.randint(3, 5))],
-                             with_icons=ctx.chance(0.6), colour=WHITE_MUTED if featured else None),
+                                   if j == 0 else design.short_title(rng) for j in range(rng.randint(3, 4))],
+                             with_icons=ctx.chance(0.3), colour=WHITE_MUTED if featured else None),
                  button(ctx, "Choose " + plan, primary=True, colour="#ffffff" if featured else None)]
         items[-1].style.update({"display": "block", "text-align": "center", "margin-top": "20px"})
         if featured:
@@ -229,7 +229,7 @@ def pricing(ctx: Ctx) -> Node:
                 box.children.insert(0, badge)
         cells.append(column(ctx, [box]) if wrap_cells else box)
     head = intro(ctx, align="center")
-    return section_root(ctx, [container(ctx, flatten([head, grid(ctx, cells, 3, align="start")]))])
+    return section_root(ctx, [container(ctx, flatten([head, grid(ctx, cells, len(plans), align="start")]))])
 
 
 def _carousel(ctx: Ctx, slides: list[Node], visible: int, gap: int = 24, dots: bool = True) -> Node:
@@ -238,7 +238,7 @@ def _carousel(ctx: Ctx, slides: list[Node], visible: int, gap: int = 24, dots: b
         slide.style.update({"flex": f"0 0 calc((100% - {gap * (visible - 1)}px) / {visible})", "box-sizing": "border-box"})
     track = ctx.node("div", "MERGE_UP", "track", {"display": "flex", "gap": px(gap)}, slides)
     parts: list[Node] = [track]
-    if ctx.chance(0.7):
+    if ctx.chance(0.5):
         for side in ("prev", "next"):
             arrow = ctx.node("button", "DROP", side, {"position": "absolute", "top": "40%", side == "prev" and "left" or "right": "8px",
                                                       "width": "44px", "height": "44px", "border-radius": "50%",
@@ -264,14 +264,14 @@ def _carousel(ctx: Ctx, slides: list[Node], visible: int, gap: int = 24, dots: b
 
 def testimonials(ctx: Ctx) -> Node:
     t, rng = ctx.theme, ctx.rng
-    visible = rng.choice((1, 2, 3))
+    visible = rng.choice((1, 1, 1, 2, 2, 3))
     slides = []
-    for _ in range(rng.randint(visible + 1, visible + 3)):
+    for _ in range(visible + (2 if ctx.chance(0.3) else 1)):
         quote = ctx.node("blockquote" if not ctx.opaque else "div", "paragraph", "quote",
                          {"font-size": px(t.base_size + (4 if visible == 1 else 1)), "line-height": "1.6",
                           "margin": "0 0 20px 0", "font-style": "italic", "color": t.text,
                           "font-family": t.body_font}, text="“" + design.sentences(rng, 1, 2) + "”")
-        parts = [icon(ctx, 28, name="quote", badge=False) if ctx.chance(0.4) else None, quote]
+        parts = [icon(ctx, 28, name="quote", badge=False) if ctx.chance(0.25) else None, quote]
         parts.append(_avatar(ctx))
         parts.append(heading(ctx, design.person(rng), 4, size=16, margin=2, role="name"))
         parts.append(paragraph(ctx, f"{rng.choice(design.ROLES)}, {rng.choice(design.COMPANIES)}", size=14,
@@ -279,7 +279,7 @@ def testimonials(ctx: Ctx) -> Node:
         slide = card(ctx, parts, centered=visible == 1, role="slide")
         slides.append(slide)
     head = intro(ctx, align="center", with_text=ctx.chance(0.5))
-    return section_root(ctx, [container(ctx, flatten([head, _carousel(ctx, slides, visible)]))])
+    return section_root(ctx, [container(ctx, flatten([head, _carousel(ctx, slides, visible, dots=ctx.chance(0.6))]))])
 
 
 def _avatar(ctx: Ctx) -> Node:
@@ -294,11 +294,11 @@ def _avatar(ctx: Ctx) -> Node:
 
 def team(ctx: Ctx) -> Node:
     rng = ctx.rng
-    cols = rng.choice((3, 4, 4))
-    n = cols * rng.choice((1, 1, 2))
+    cols = rng.choice((2, 3, 3, 3, 4))
+    n = cols * (2 if ctx.chance(0.15) else 1)
     if n > 6:
         n = cols
-    with_social = ctx.chance(0.5)
+    with_social = ctx.chance(0.2)
     use_cards = ctx.chance(0.5)
     cells = []
     for _ in range(n):
@@ -341,8 +341,8 @@ def _picture_item(ctx: Ctx, h: int, masonry: bool) -> Node:
 
 def gallery(ctx: Ctx) -> Node:
     t, rng = ctx.theme, ctx.rng
-    cols = rng.choice((3, 4, 4, 5))
-    n = cols * rng.choice((2, 2, 3))
+    cols = rng.choice((3, 4, 4))
+    n = cols * rng.choice((1, 2))
     h = rng.randint(160, 260)
     items = [_picture_item(ctx, h, masonry=False) for _ in range(n)]
     if ctx.chance(0.15):  # a placeholder tile without a picture
@@ -358,7 +358,7 @@ def gallery(ctx: Ctx) -> Node:
 def masonry(ctx: Ctx) -> Node:
     t, rng = ctx.theme, ctx.rng
     cols = rng.choice((3, 3, 4))
-    n = cols * rng.choice((2, 3))
+    n = rng.choice((5, 6, 6, 7))
     items = [_picture_item(ctx, rng.choice((160, 200, 240, 280, 340, 400)), masonry=True) for _ in range(n)]
     m = ctx.node("div", "masonry", "masonry", {"column-count": str(cols), "column-gap": px(t.gap)}, items)
     ctx.cue(m, CUE_HEIGHTS)
@@ -376,7 +376,7 @@ def faq(ctx: Ctx) -> Node:
     t, rng = ctx.theme, ctx.rng
     items = []
     open_index = rng.choice((0, 0, 1, -1))
-    for i in range(rng.randint(4, 6)):
+    for i in range(rng.choice((3, 3, 4))):
         question = design.headline(rng).rstrip(".") + "?"
         title = ctx.node(rng.choice(("button", "h3", "div")) if not ctx.opaque else "div", "heading", "question",
                          {"font-size": px(rng.randint(17, 20)), "font-weight": "600", "padding": "18px 0",
@@ -402,7 +402,7 @@ def faq(ctx: Ctx) -> Node:
 
 def tabs(ctx: Ctx) -> Node:
     t, rng = ctx.theme, ctx.rng
-    n = rng.randint(3, 4)
+    n = rng.choice((3, 3, 3, 4))
     labels = rng.sample(("Overview", "Features", "Design", "Pricing", "Support", "Reviews", "Specs", "Team"), n)
     active = rng.randrange(n)
     label_nodes = []
@@ -426,7 +426,7 @@ def tabs(ctx: Ctx) -> Node:
     panels = []
     for i in range(n):
         shown = {"display": "block" if i == active else "none"}
-        if ctx.chance(0.4):
+        if ctx.chance(0.65):
             panel = ctx.node("div", "paragraph", "panel", dict(shown, **{"color": t.muted, "line-height": "1.7",
                                                                         "font-size": px(t.base_size + 1)}),
                              text=design.sentences(rng, 3, 5))
@@ -514,12 +514,12 @@ def contact(ctx: Ctx) -> Node:
     t, rng = ctx.theme, ctx.rng
     info = bullet_list(ctx, [f"{rng.randint(1, 200)} {rng.choice(('Main St', 'Harbour Rd', 'Park Ave'))}, "
                              f"{rng.choice(design.CITIES)}", f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
-                             f"hello@{rng.choice(design.COMPANIES).lower()}.com"], with_icons=True)
+                             f"hello@{rng.choice(design.COMPANIES).lower()}.com"], with_icons=ctx.chance(0.4))
     left = column(ctx, [heading(ctx, rng.choice(("Get in touch", "Contact us", "Let's talk", "Visit us")), 2, margin=12),
                         paragraph(ctx, design.sentences(rng, 1, 2), margin=24), info,
-                        social(ctx) if ctx.chance(0.6) else None])
+                        social(ctx) if ctx.chance(0.3) else None])
     fields = []
-    for label, kind in rng.sample((("Name", "text"), ("Email", "email"), ("Phone", "tel"), ("Company", "text")), rng.randint(2, 3)) + [("Message", "textarea")]:
+    for label, kind in rng.sample((("Name", "text"), ("Email", "email"), ("Phone", "tel"), ("Company", "text")), rng.randint(1, 3)) + [("Message", "textarea")]:
         control_style = {"width": "100%", "padding": "12px", "border": f"1px solid {t.border}", "border-radius": px(min(t.radius, 8)),
                          "box-sizing": "border-box", "font-size": "15px", "font-family": t.body_font,
                          "background-color": "#ffffff"}
@@ -532,7 +532,11 @@ def contact(ctx: Ctx) -> Node:
         control.content["placeholder"] = label
         lab = ctx.node("label", "DROP", "label", {"display": "block", "font-size": "13px", "font-weight": "600",
                                                   "margin-bottom": "6px", "color": t.text}, text=label, bare=True)
-        fields.append(ctx.node("div", "DROP", "field", {"margin-bottom": "16px"}, [lab, control]))
+        if ctx.chance(0.4):  # a placeholder-only field: the input alone
+            control.style["margin-bottom"] = "16px"
+            fields.append(control)
+        else:
+            fields.append(ctx.node("div", "DROP", "field", {"margin-bottom": "16px"}, [lab, control]))
     submit = button(ctx, rng.choice(("Send message", "Submit", "Send")))
     if submit.tag != "a":
         submit.tag = "button" if not ctx.opaque else submit.tag
@@ -564,11 +568,11 @@ def footer(ctx: Ctx) -> Node:
     brand.content["src"] = ctx.src_token("svg")
     brand.content["alt"] = name
     first = column(ctx, [brand, paragraph(ctx, design.sentence(rng, 8, 14), colour=muted, size=14),
-                         social(ctx, colour=fg) if ctx.chance(0.8) else None])
+                         social(ctx, colour=fg) if ctx.chance(0.5) else None])
     cells = [first]
-    for title in rng.sample(("Product", "Company", "Resources", "Support", "Legal", "Services"), rng.choice((2, 3, 3))):
+    for title in rng.sample(("Product", "Company", "Resources", "Support", "Legal", "Services"), rng.choice((1, 2, 2, 3))):
         links = rng.sample(("About", "Careers", "Blog", "Press", "Pricing", "Features", "Docs", "Help center",
-                            "Contact", "Privacy", "Terms", "Partners", "Status"), rng.randint(3, 5))
+                            "Contact", "Privacy", "Terms", "Partners", "Status"), rng.randint(2, 3))
         cells.append(column(ctx, [heading(ctx, title, 4, size=16, colour=fg, margin=16),
                                   bullet_list(ctx, links, links=True, colour=muted, gap=8)]))
     row = grid(ctx, cells, len(cells), gap=48, template=f"2fr repeat({len(cells) - 1}, 1fr)")
@@ -652,7 +656,7 @@ def app_download(ctx: Ctx) -> Node:
                      {"margin-top": "8px"}, gap=8)
     text = column(ctx, [eyebrow(ctx, "Mobile app") if ctx.chance(0.5) else None,
                         heading(ctx, design.headline(rng), 2, margin=16), paragraph(ctx, design.sentences(rng, 1, 2)),
-                        badges, qr_block if ctx.chance(0.8) else None])
+                        badges, qr_block if ctx.chance(0.6) else None])
     media = column(ctx, [image(ctx, 520, rng.randint(380, 480), kind="device", radius=t.radius)])
     cells = [text, media] if ctx.chance(0.6) else [media, text]
     return section_root(ctx, [container(ctx, [grid(ctx, cells, 2, gap=64, align="center")])])
@@ -660,15 +664,16 @@ def app_download(ctx: Ctx) -> Node:
 
 def blog_cards(ctx: Ctx) -> Node:
     t, rng = ctx.theme, ctx.rng
-    cols = rng.choice((2, 3, 3))
+    cols = rng.choice((2, 3))
     wrap_cells = ctx.chance(0.5)
     cells = []
     for _ in range(cols):
         date = f"{rng.choice(design.MONTHS)} {rng.randint(1, 28)}, {rng.randint(2021, 2025)} · {rng.randint(3, 12)} min read"
-        body = stack(ctx, [paragraph(ctx, date, size=13, inline_ok=False, role="meta", margin=8),
+        body = stack(ctx, [paragraph(ctx, date, size=13, inline_ok=False, role="meta", margin=8) if ctx.chance(0.6) else None,
                            heading(ctx, design.headline(rng), 3, size=rng.randint(19, 23), margin=10),
                            paragraph(ctx, design.sentence(rng), size=t.base_size - 1),
-                           _text_link(ctx) if ctx.chance(0.7) else button(ctx, "Read more", primary=False)],
+                           (_text_link(ctx) if ctx.chance(0.7) else button(ctx, "Read more", primary=False))
+                           if ctx.chance(0.7) else None],
                      "body", {"padding": px(rng.choice((20, 24)))})
         media = image(ctx, 420, rng.randint(200, 240), kind=rng.choice(("photo", "abstract")), radius=0)
         box = card(ctx, [media, body], pad=0)

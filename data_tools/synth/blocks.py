@@ -82,7 +82,7 @@ def heading(ctx: Ctx, text: str, level: int = 2, size: int | None = None, colour
     node = ctx.node(tag, "heading", role, style, text=text)
     if tag[0] != "h":
         ctx.cue(node, CUE_HEADING)
-    if ctx.chance(0.2) and " " in text:  # an inline highlight span: DROP
+    if ctx.chance(0.1) and " " in text:  # an inline highlight span: DROP
         words = text.split(" ")
         cut = ctx.rng.randrange(1, len(words))
         node.text = " ".join(words[:cut]) + " "
@@ -105,7 +105,7 @@ def paragraph(ctx: Ctx, text: str, size: int | None = None, colour: str | None =
     node = ctx.node(tag, "paragraph", role, style, text=text, bare=True)
     if tag == "div":
         ctx.cue(node, CUE_TEXT)
-    if inline_ok and ctx.chance(0.25) and text.count(" ") > 3:
+    if inline_ok and ctx.chance(0.15) and text.count(" ") > 3:
         words = text.split(" ")
         cut = ctx.rng.randrange(1, len(words) - 2)
         kind = ctx.rng.choice(("strong", "em", "a", "br", "span"))
@@ -217,7 +217,7 @@ def icon(ctx: Ctx, size: int | None = None, colour: str | None = None, name: str
             node.content["alt"] = name
         ctx.cue(node, CUE_PICTURE_SIZE)
     if badge is None:
-        badge = ctx.chance(0.4)
+        badge = ctx.chance(0.3)
     if badge:  # a tinted circle/square around the glyph: merges into the icon (it adds a background)
         pad = ctx.rng.choice((10, 12, 16))
         box = ctx.node("div", "wrapper", "icon-box",
@@ -225,7 +225,7 @@ def icon(ctx: Ctx, size: int | None = None, colour: str | None = None, name: str
                         "background-color": design.hsl(t.hue, 0.6, 0.25 if t.dark else 0.93),
                         "border-radius": ctx.rng.choice(("50%", px(t.radius), "12px"))}, [node])
         return box
-    if ctx.chance(0.3):  # a box that adds nothing visible: DROP
+    if ctx.chance(0.15):  # a box that adds nothing visible: DROP
         return ctx.node("div", "DROP", "icon-holder", {}, [node])
     node.style["margin-bottom"] = "16px"
     return node
@@ -349,8 +349,10 @@ def bullet_list(ctx: Ctx, items: list[str], with_icons: bool = False, colour: st
                          bare=True)
             a.content["href"] = "/" + text.lower().replace(" ", "-")
             li.children.append(a)
-        elif with_icons:
+        elif with_icons and ctx.chance(0.5):
             li.children.append(ctx.node("span", "DROP", "label", {}, text=text, bare=True))
+        elif with_icons:  # <li><i></i> text</li>
+            li.children[-1].tail = " " + text
         else:
             li.text = text
         lis.append(li)
@@ -393,10 +395,10 @@ def intro(ctx: Ctx, align: str | None = None, title: str | None = None, with_eye
     text_colour = "#ffffff" if on_dark else None
     muted = "rgba(255,255,255,0.82)" if on_dark else None
     parts = []
-    if with_eyebrow if with_eyebrow is not None else ctx.chance(0.5):
+    if with_eyebrow if with_eyebrow is not None else ctx.chance(0.35):
         parts.append(eyebrow(ctx, colour="#ffffff" if on_dark else None))
     parts.append(heading(ctx, title or design.headline(ctx.rng), 2, colour=text_colour, align=align, margin=16))
-    if with_text:
+    if with_text and ctx.chance(0.6):  # many real intros are a title alone
         parts.append(paragraph(ctx, design.sentences(ctx.rng, 1, 2), size=t.base_size + 1, colour=muted,
                                align=align))
     style = {"margin": f"0 auto {ctx.rng.choice((32, 40, 48, 56))}px auto" if align == "center" else

@@ -166,19 +166,38 @@ def _nearest_owner(node: Node, owner: dict[int, Element]) -> Element | None:
 def apply_chain_rules(root: Node) -> None:
     """Applies CONVENTIONS' chain and box-around-content rules to the actions.
 
-    A section/column/wrapper with exactly one child element absorbs a child
-    wrapper (MERGE_UP); a wrapper around a single content element takes the
-    content's type. Archetypes build plain trees and let this decide, so the
-    rules hold even where random choices leave a container with one child.
+    Chains: a section/column/wrapper with exactly one child element absorbs a
+    child wrapper (MERGE_UP), outermost first, so a chain ends at the first node
+    with two or more element children and keeps the outer role (section at the
+    root, column in a grid cell); grid, freedom and compound children never join.
+    Boxes around one content element: a wrapper (or a wrapper chain) whose only
+    element child is content takes the content's type when any of its nodes adds
+    spacing, alignment, background or border, and is DROP when none does (parts
+    of carousels, accordions and tabs keep a role, so they merge instead).
+    Archetypes build plain trees and let this decide, so the rules hold even
+    where random choices leave a container with one child.
     """
     link_parents(root)
     while True:
         top, _ = elements_of(root)
-        if not _merge_one(top):
+        if not _merge_one(top, None):
             return
 
 
-def _merge_one(element: Element) -> bool:
+VISIBLE_PREFIXES = ("margin", "padding", "background", "border", "box-shadow", "outline", "text-align",
+                    "justify-content", "align-items", "place-items", "place-content")
+_NOTHING_VALUES = frozenset(("", "0", "0px", "none", "transparent", "normal", "initial", "unset", "inherit",
+                             "stretch", "flex-start", "start", "left", "0 0 0 0", "0px 0px 0px 0px"))
+PARTS_KEEP_ROLE = frozenset(("carousel", "accordion", "tab"))
+
+
+def adds_visible(node: Node) -> bool:
+    """Whether a box adds spacing, alignment, background or border of its own (CONVENTIONS, boxes around content)."""
+    return any(name.startswith(VISIBLE_PREFIXES) and value.strip().lower() not in _NOTHING_VALUES
+               for name, value in node.style.items())
+
+
+def _merge_one(element: Element, parent: Element | None) -> bool:
     if element.type in ("section", "column", "wrapper") and len(element.children) == 1:
         child = element.children[0]
         first = child.members[0]
@@ -187,10 +206,15 @@ def _merge_one(element: Element) -> bool:
                 first.action = "MERGE_UP"
                 return True
             if element.type == "wrapper" and child.type not in LAYOUT and child.type not in COMPOUND:
-                element.members[0].action = child.type
-                first.action = "MERGE_UP"
+                keeps_role = parent is not None and parent.type in PARTS_KEEP_ROLE
+                if keeps_role or any(adds_visible(member) for member in element.members):
+                    element.members[0].action = child.type
+                    first.action = "MERGE_UP"
+                else:  # boxes that add nothing visible around one content element
+                    for member in element.members:
+                        member.action = "DROP"
                 return True
-    return any(_merge_one(child) for child in element.children)
+    return any(_merge_one(child, element) for child in element.children)
 
 
 def layout_of(root: Node) -> JsonObject:
