@@ -1,6 +1,7 @@
 """The whole network: shapes, padding-invariant outputs, conditions that matter, precomputed features."""
 
 import jax
+import pytest
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
@@ -66,10 +67,18 @@ def test_screenshot_and_html_features_change_the_prediction_unless_dropped():
 def test_precomputed_features_replace_the_patch_pixels():
     config = tiny_config().model
     config.vision.encoder = "precomputed"
+    config.box_pixels = 0
     model = DLTModel(tiny_spec(image_dim=12), config, rngs=nnx.Rngs(0))
     batch = tree_batch([4], 8, image_dim=12)
     batch["image_features"] = batch.pop("patches")
     assert _forward(model, batch).action_logits.shape == (1, 8, tiny_spec().vocab_size)
+
+
+def test_box_pixels_with_precomputed_features_is_an_error_that_names_the_fix():
+    config = tiny_config().model
+    config.vision.encoder, config.box_pixels = "precomputed", 4
+    with pytest.raises(ValueError, match="box_pixels.*vit"):
+        DLTModel(tiny_spec(image_dim=12), config, rngs=nnx.Rngs(0))
 
 
 def test_bfloat16_compute_keeps_float32_parameters():

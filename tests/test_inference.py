@@ -98,11 +98,13 @@ def test_sample_cli_writes_a_folder_per_section_and_counts_broken_inputs(generat
 
 def test_evaluation_report_sets_the_model_beside_its_ablations_and_the_rule_baseline(generator, examples, tmp_path):
     report = evaluate_layouts(generator, examples, tmp_path, fractions=(0.0, 0.5))
-    assert list(report["systems"]) == ["model, boxes given", "model, boxes generated", "model without screenshot",
-                                       "rule baseline"]
+    assert list(report["systems"]) == ["model, boxes given", "model, boxes generated",
+                                       "model without screenshot, boxes given",
+                                       "model without screenshot, boxes generated", "rule baseline"]
     assert report["systems"]["rule baseline"]["examples"] == 5
     assert [row["fraction_given"] for row in report["completion"]] == [0.0, 0.5]
     markdown = (tmp_path / "report.md").read_text()
-    assert "| metric | model, boxes given | model, boxes generated | model without screenshot | rule baseline |" \
+    assert ("| metric | model, boxes given | model, boxes generated | model without screenshot, boxes given | "
+            "model without screenshot, boxes generated | rule baseline |") \
         in markdown and "## Completion" in markdown
     assert (tmp_path / "examples.png").is_file() and list(tmp_path.glob("confusion_*.png"))

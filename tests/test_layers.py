@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from dlt_jax.models.layers import (TREE_RELATIONS, AdaLNZeroBlock, Attention, boxes_cover_patches, key_mask,
+from dlt_jax.models.layers import (TREE_RELATIONS, AdaLNZeroBlock, Attention, box_pixels, boxes_cover_patches, key_mask,
                                    patch_centers, tree_relations)
 
 
@@ -58,3 +58,16 @@ def test_a_box_covers_the_patches_whose_centres_lie_inside_it():
     left_half_top = jnp.array([[[0.25, 0.25, 0.5, 0.5]]]) * 2 - 1  # (cx, cy, w, h) in [0, 1] -> targets
     cover = np.asarray(boxes_cover_patches(left_half_top, centers))[0, 0].reshape(2, 4)
     assert cover.tolist() == [[1, 1, 0, 0], [0, 0, 0, 0]]
+
+
+def test_box_pixels_reads_the_screenshot_pixels_under_each_box_from_the_patches():
+    p, rows, cols, k = 4, 3, 5, 4
+    image = np.random.default_rng(0).uniform(-1, 1, size=(rows * p, cols * p, 3)).astype(np.float32)
+    patches = np.zeros((20, p * p * 3), np.float32)  # row-major patches, each its pixels row-major; padded to 20
+    patches[:rows * cols] = image.reshape(rows, p, cols, p, 3).transpose(0, 2, 1, 3, 4).reshape(rows * cols, -1)
+    x0, x1, y0, y1 = 4, 12, 2, 10                     # pixels; k = 4 samples at the centres of 2 px cells
+    w, h = cols * p, rows * p
+    box = np.array([(x0 + x1) / 2 / w, (y0 + y1) / 2 / h, (x1 - x0) / w, (y1 - y0) / h]) * 2 - 1
+    got = box_pixels(jnp.asarray(patches[None]), jnp.asarray([[rows, cols]]), jnp.asarray(box[None, None], jnp.float32), k)
+    assert got.shape == (1, 1, k * k * 3)
+    np.testing.assert_array_equal(np.asarray(got).reshape(k, k, 3), image[y0 + 1:y1:2, x0 + 1:x1:2])

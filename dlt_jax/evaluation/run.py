@@ -3,7 +3,8 @@
 Systems, each scored by `metrics.score` on the same examples:
 - model, boxes given: DOM boxes given, actions sampled (the main inference mode);
 - model, boxes generated: boxes and actions sampled;
-- model without screenshot: boxes given, the screenshot dropped (what the pixels add);
+- model without screenshot (boxes given / generated): the screenshot dropped (what the pixels add,
+  beside DOM geometry and without it);
 - rule baseline: `baseline.rule_actions` (tag/class table and containers by their children).
 Completion accuracy: a share (0, 25, 50, 75 %) of each example's true actions given, the rest
 completed; accuracy on the nodes that were not given.
@@ -85,8 +86,10 @@ def evaluate_layouts(generator: Any, examples: Sequence[Example], out_dir: str |
     sections = {
         "model, boxes given": scored(given),
         "model, boxes generated": scored(generator.predict_examples(examples, boxes="generate", seed=seed)),
-        "model without screenshot": scored(generator.predict_examples(examples, boxes="given", seed=seed,
+        "model without screenshot, boxes given": scored(generator.predict_examples(examples, boxes="given", seed=seed,
                                                                       drop_image=True)),
+        "model without screenshot, boxes generated": scored(generator.predict_examples(
+            examples, boxes="generate", seed=seed, drop_image=True)),
         "rule baseline": score([example_result(e, rule_actions(parse_html(e.html), vocab), vocab=vocab)
                                 for e in examples], vocab),
     }

@@ -5,7 +5,11 @@ masks (which values are given). Each block is modulated per slot by
 `t_emb + c_g + c_i`, attends over the slots (padding masked, learned tree
 bias) and optionally to the screenshot patches; with `box_patch_bias` that
 cross-attention gets a learned per-head bias towards the patches inside the slot's
-(noisy or given) box, so a node can read the pixels it is drawn with.
+(noisy or given) box, so a node can read the pixels it is drawn with. With
+`box_pixels = k` the slot token also gets the screenshot's raw pixels under its box
+(a `k x k` RoI sample of the patches, a learned null token when the screenshot is
+dropped): text size, fill colour and texture reach the slot without going through
+attention.
 """
 
 from __future__ import annotations
@@ -16,19 +20,24 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from dlt_jax.models.layers import (AdaLNZeroBlock, FinalLayer, TimeEmbedding, TreeBias, boxes_cover_patches, key_mask,
-                                   masked_mean, zeros_init)
+from dlt_jax.models.layers import (AdaLNZeroBlock, FinalLayer, TimeEmbedding, TreeBias, box_pixels, boxes_cover_patches,
+                                   key_mask, masked_mean, zeros_init)
 
 
 class Denoiser(nnx.Module):
     def __init__(self, vocab_size: int, num_element_types: int, dim: int, num_layers: int, num_heads: int,
                  mlp_ratio: float, *, cross_attention: bool, presence_head: bool, box_patch_bias: bool = False,
-                 dtype: Any = jnp.float32, implementation: str | None = None, rngs: nnx.Rngs):
+                 box_pixels: int = 0, pixel_dim: int = 0, dtype: Any = jnp.float32, implementation: str | None = None,
+                 rngs: nnx.Rngs):
         self.action_embed = nnx.Embed(vocab_size, dim, dtype=dtype, rngs=rngs)
         self.box_embed = nnx.Linear(4, dim, dtype=dtype, rngs=rngs)
         self.gen_action_embed = nnx.Embed(2, dim, dtype=dtype, rngs=rngs)
         self.gen_box_embed = nnx.Linear(4, dim, dtype=dtype, rngs=rngs)
         self.time = TimeEmbedding(dim, dtype=dtype, rngs=rngs)
+        self.box_pixels = box_pixels
+        self.pixel_embed = (nnx.Linear(box_pixels * box_pixels * pixel_dim, dim, dtype=dtype, rngs=rngs)
+                            if box_pixels else None)
+        self.pixel_null = nnx.Param(jax.random.normal(rngs.params(), (dim,)) * 0.02) if box_pixels else None
         self.tree_bias = TreeBias(num_heads, rngs=rngs)
         self.blocks = nnx.List([AdaLNZeroBlock(dim, num_heads, mlp_ratio, cross_attention=cross_attention,
                                                dtype=dtype, implementation=implementation, rngs=rngs)
@@ -42,14 +51,22 @@ class Denoiser(nnx.Module):
 
     def __call__(self, noisy_actions: jax.Array, noisy_boxes: jax.Array, u: jax.Array, gen_action: jax.Array,
                  gen_box: jax.Array, slot_valid: jax.Array, relations: jax.Array, c_i: jax.Array, c_g: jax.Array,
-                 patches: jax.Array, patch_valid: jax.Array, patch_centers: jax.Array
-                 ) -> tuple[jax.Array, jax.Array, jax.Array | None]:
+                 patches: jax.Array, patch_valid: jax.Array, patch_centers: jax.Array,
+                 pixels: jax.Array | None = None, image_grid: jax.Array | None = None,
+                 image_present: jax.Array | None = None) -> tuple[jax.Array, jax.Array, jax.Array | None]:
         """noisy_actions `b n` int, noisy_boxes `b n 4`, u `b` time fraction, gen_action `b n`,
         gen_box `b n 4`, slot_valid `b n`, relations `b n n`, c_i `b n d`, c_g `b d`, patches `b m d`,
-        patch_valid `b m`, patch_centers `b m 2` -> action logits `b n V`, boxes `b n 4`, presence logits
-        `b T` (or None), float32."""
+        patch_valid `b m`, patch_centers `b m 2`; with box_pixels, the raw patch pixels `b m (p p 3)`, the
+        image grid `b 2` and image_present `b` bool -> action logits `b n V`, boxes `b n 4`, presence
+        logits `b T` (or None), float32."""
         x = (self.action_embed(noisy_actions) + self.box_embed(noisy_boxes.astype(c_i.dtype))
              + self.gen_action_embed(gen_action.astype(jnp.int32)) + self.gen_box_embed(gen_box.astype(c_i.dtype)))
+        if self.pixel_embed is not None:
+            if pixels is None or image_grid is None or image_present is None:
+                raise ValueError("model.box_pixels needs the raw screenshot patches (model.vision.encoder='vit')")
+            seen = self.pixel_embed(box_pixels(pixels, image_grid, noisy_boxes, self.box_pixels).astype(x.dtype))
+            null = self.pixel_null[...].astype(x.dtype)
+            x = x + jnp.where(image_present[:, None, None], seen, null)
         condition = self.time(u)[:, None, :] + c_g[:, None, :] + c_i
         bias, mask = self.tree_bias(relations), key_mask(slot_valid)
         context = patches if self.cross_attention else None

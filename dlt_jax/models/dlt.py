@@ -64,6 +64,9 @@ class Conditions:
     c_i: jax.Array          # b n d
     c_g: jax.Array          # b d
     relations: jax.Array    # b n n
+    pixels: jax.Array | None = None         # b m (p p 3) raw patch pixels, for model.box_pixels
+    image_grid: jax.Array | None = None     # b 2 (rows, cols) of the patch grid
+    image_present: jax.Array | None = None  # b bool: False where the screenshot was dropped
 
 
 @flax.struct.dataclass
@@ -84,9 +87,13 @@ class DLTModel(nnx.Module):
         self.screenshot = ScreenshotEncoder(spec.image_input_dim, spec.max_patches, dim, config.vit_layers, **common)
         self.html = HtmlEncoder(spec.feature_sizes, dim, config.html_layers, **common)
         self.fusion = Fusion(dim, config.fusion_layers, **common)
+        self.box_pixels = int(config.get("box_pixels", 0))
+        if self.box_pixels and self.image_key != "patches":
+            raise ValueError("model.box_pixels samples raw screenshot pixels: it needs model.vision.encoder='vit'")
         self.denoiser = Denoiser(spec.vocab_size, len(spec.type_action_ids), dim, config.dit_layers,
                                  cross_attention=config.dit_cross_attn, presence_head=config.presence_head,
-                                 box_patch_bias=config.get("box_patch_bias", False), **common)
+                                 box_patch_bias=config.get("box_patch_bias", False), box_pixels=self.box_pixels,
+                                 pixel_dim=3, **common)
 
     def encode(self, batch: Mapping[str, jax.Array], drop_image: jax.Array, drop_html: jax.Array) -> Conditions:
         """The conditions of a batch (see the pipeline's keys); drop_* `b` bool drop a modality (CFG)."""
@@ -96,14 +103,18 @@ class DLTModel(nnx.Module):
         nodes = self.html(batch, relations, drop_html)
         c_i, c_g = self.fusion(nodes, batch["slot_valid"], relations, patches, batch["patch_valid"], pooled)
         centers = patch_centers(batch["patch_row"], batch["patch_col"], batch["image_grid"])
-        return Conditions(patches, batch["patch_valid"], centers, c_i, c_g, relations)
+        if not self.box_pixels:
+            return Conditions(patches, batch["patch_valid"], centers, c_i, c_g, relations)
+        return Conditions(patches, batch["patch_valid"], centers, c_i, c_g, relations, batch[self.image_key],
+                          batch["image_grid"], jnp.logical_not(drop_image))
 
     def denoise(self, conditions: Conditions, noisy_actions: jax.Array, noisy_boxes: jax.Array, u: jax.Array,
                 gen_action: jax.Array, gen_box: jax.Array, slot_valid: jax.Array) -> Prediction:
         """One denoising pass at time fraction `u` `b` (see Denoiser)."""
         logits, boxes, presence = self.denoiser(noisy_actions, noisy_boxes, u, gen_action, gen_box, slot_valid,
                                                 conditions.relations, conditions.c_i, conditions.c_g,
-                                                conditions.patches, conditions.patch_valid, conditions.patch_centers)
+                                                conditions.patches, conditions.patch_valid, conditions.patch_centers,
+                                                conditions.pixels, conditions.image_grid, conditions.image_present)
         return Prediction(logits, boxes, presence)
 
     def __call__(self, batch: Mapping[str, jax.Array], noisy_actions: jax.Array, noisy_boxes: jax.Array,

@@ -197,6 +197,32 @@ def boxes_cover_patches(boxes: jax.Array, centers: jax.Array) -> jax.Array:
     return inside.astype(jnp.float32)
 
 
+def box_pixels(patches: jax.Array, image_grid: jax.Array, boxes: jax.Array, k: int) -> jax.Array:
+    """The screenshot's pixels under each box, on a `k x k` grid (nearest pixel, an RoI sample).
+
+    patches `b m (p p 3)` raw pixels of a row-major `rows x cols` patch grid (the pipeline's), image_grid
+    `b 2` (rows, cols), boxes `b n 4` (cx, cy, w, h) in [-1, 1] -> `b n (k k 3)`. Read straight from the
+    patches, so the sample costs a gather and no image is rebuilt.
+    """
+    b, m, d = patches.shape
+    p = int(round((d // 3) ** 0.5))
+    if p * p * 3 != d:
+        raise ValueError(f"patches of width {d} are not p x p RGB pixels")
+    rows = jnp.maximum(image_grid[:, 0], 1)[:, None, None]
+    cols = jnp.maximum(image_grid[:, 1], 1)[:, None, None]
+    unit = (boxes.astype(jnp.float32) + 1.0) / 2.0
+    steps = (jnp.arange(k, dtype=jnp.float32) + 0.5) / k - 0.5                       # k offsets in (-0.5, 0.5)
+    xs = jnp.clip(unit[..., 0:1] + steps * unit[..., 2:3], 0.0, 1.0 - 1e-6)           # b n k
+    ys = jnp.clip(unit[..., 1:2] + steps * unit[..., 3:4], 0.0, 1.0 - 1e-6)
+    px = jnp.floor(xs * (cols * p)).astype(jnp.int32)                                 # pixel column, b n k
+    py = jnp.floor(ys * (rows * p)).astype(jnp.int32)
+    patch = (py // p)[..., :, None] * cols[..., None] + (px // p)[..., None, :]      # b n k(y) k(x)
+    inner = ((py % p)[..., :, None] * p + (px % p)[..., None, :]) * 3
+    flat = (jnp.minimum(patch, m - 1) * d + inner)[..., None] + jnp.arange(3)        # b n k k 3
+    values = jnp.take_along_axis(patches.reshape(b, m * d), flat.reshape(b, -1), axis=1)
+    return values.reshape(*boxes.shape[:2], k * k * 3)
+
+
 def masked_mean(x: jax.Array, valid: jax.Array) -> jax.Array:
     """`b n d`, `b n` bool -> `b d`, the mean over valid positions (0 where none)."""
     weights = valid.astype(x.dtype)[..., None]
