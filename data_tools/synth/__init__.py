@@ -16,6 +16,7 @@ from data_tools.synth.blocks import Ctx
 from data_tools.synth.noise import add_noise
 from data_tools.synth.nodes import Node, apply_chain_rules, layout_of, link_parents, preorder, to_html, to_html_object
 from dlt_jax.layout.jsonio import JsonObject
+from dlt_jax.layout import LayoutError, decode_layout, encode_layout, parse_html
 
 MAX_NODES = 128
 SPELLINGS = ("dot", "at", "mixed")
@@ -55,16 +56,29 @@ def example_id(seed: int, index: int) -> str:
 
 def generate_example(seed: int, index: int, width: int | None = None, archetype: str | None = None,
                      markup: list[str] | None = None) -> SynthExample:
-    """Builds example `index` of the data set `seed` (retrying with derived rngs if it is too large);
+    """Builds example `index` of the data set `seed`, retrying with derived rngs while it is too large or
+    its labels are not the layout's own encoding (bare sibling keys a layout cannot tell apart);
     `markup` forces the markup families ([main] or [main, second]) instead of drawing them."""
     for attempt in range(20):
         rng = random.Random(f"dlt-synth:{seed}:{index}:{attempt}")
         name = archetype or rng.choice(sorted(ARCHETYPES))
         example = _build(rng, name, width, example_id(seed, index), markup)
-        if len(example.actions) <= MAX_NODES:
+        if len(example.actions) <= MAX_NODES and labels_round_trip(example):
             example.attempts = attempt + 1
             return example
-    raise RuntimeError(f"example {index} of seed {seed}: every attempt had more than {MAX_NODES} nodes")
+    raise RuntimeError(f"example {index} of seed {seed}: every attempt had more than {MAX_NODES} nodes "
+                       "or labels that do not round-trip")
+
+
+def labels_round_trip(example: SynthExample) -> bool:
+    """Whether the layout encodes to exactly the example's actions and decodes back to itself, unrepaired."""
+    tree = parse_html(example.html_object)
+    try:
+        actions = list(encode_layout(tree, example.layout).actions)
+    except LayoutError:
+        return False
+    layout, repairs = decode_layout(tree, example.actions)
+    return actions == example.actions and layout == example.layout and not sum(repairs.values())
 
 
 def _build(rng: random.Random, name: str, width: int | None, ident: str, markup: list[str] | None) -> SynthExample:
