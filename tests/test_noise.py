@@ -252,6 +252,11 @@ def test_no_link_inside_a_link(examples):
                 assert all(r[0] != "a" for r in _subtree(rows, i)[1:]), example.id
 
 
+def test_no_link_inside_a_link_where_an_inline_link_met_a_card_link():
+    # seed 0 examples whose running text once drew an inline <a> inside a card wrapped in <a>
+    test_no_link_inside_a_link([generate_example(0, i) for i in (704, 802, 1025, 1086, 1496)])
+
+
 def test_statistics_are_close_to_real_sections(examples):
     nodes = sum(len(e.actions) for e in examples)
     merge_up = sum(e.actions.count("MERGE_UP") for e in examples) / nodes
