@@ -79,6 +79,12 @@ _WALK_JS = r"""
 """ % MAX_CONTENT_CHARS
 
 
+# Finite animations jump to their end and endless ones (a logo marquee) back to their start, as the
+# screenshot's `animations="disabled"` does, so the boxes read after it match the picture at any load.
+_SETTLE_ANIMATIONS_JS = """() => { for (const a of document.getAnimations()) {
+  const end = a.effect ? a.effect.getComputedTiming().endTime : Infinity;
+  if (end === Infinity) a.cancel(); else a.finish(); } }"""
+
 _RECT_JS = """(el) => { const r = el.getBoundingClientRect();
   return {x: r.left + window.scrollX, y: r.top + window.scrollY, width: r.width, height: r.height}; }"""
 
@@ -213,6 +219,7 @@ class Renderer:
 
     def _capture_handle(self, page, handle, selector: str) -> Rendering:
         page.evaluate("document.fonts ? document.fonts.ready : null")
+        page.evaluate(_SETTLE_ANIMATIONS_JS)
         rect = handle.evaluate(_RECT_JS)
         width, height = round(rect["width"]), min(round(rect["height"]), MAX_SECTION_HEIGHT)
         if width <= 0 or height <= 0:
