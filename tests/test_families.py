@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html.parser
 import random
 
 import pytest
@@ -12,35 +11,12 @@ from data_tools.synth.dataset import example_record
 from data_tools.synth.design import spelling_for
 from data_tools.synth.families import FAMILIES, Namer, draw_families, role_kind
 from dlt_jax.layout import decode_layout, dump_json, encode_layout, parse_html
+from page_markup import body_elements
 
 SPREAD = ("hero_background_image", "features", "pricing", "gallery", "masonry", "contact", "footer", "testimonials",
           "stats", "faq")
 ANY_ROLES = ("root", "container", "row", "col", "col2", "title", "text", "btn", "btn2", "card", "img", "icon", "list",
              "item", "wrap", "spacer", "deco", "link", "hidden", "svg", "span", "page-noise-7", "x", "store-icon")
-
-
-class _MarkupClasses(html.parser.HTMLParser):
-    """(tag, classes) of the elements inside <body>, svg insides skipped, as the renderer walks them."""
-
-    VOID = {"img", "input", "hr", "br", "source", "meta", "link"}
-
-    def __init__(self):
-        super().__init__()
-        self.seen, self.stack, self.in_body = [], [], False
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "body":
-            self.in_body = True
-            return
-        if self.in_body and "svg" not in self.stack:
-            self.seen.append((tag, tuple((dict(attrs).get("class") or "").split())))
-        if tag not in self.VOID:
-            self.stack.append(tag)
-
-    def handle_endtag(self, tag):
-        if tag in self.stack:
-            while self.stack.pop() != tag:
-                pass
 
 
 def _examples(family: str, seeds=range(3)):
@@ -65,9 +41,8 @@ def test_every_family_gives_representable_examples_that_round_trip(by_family, fa
         assert decode_layout(tree, encoded).layout == example.layout, example.id
         if family != "semantic":  # class-less siblings can make two action sequences spell one layout
             assert encoded == example.actions, example.id
-        markup = _MarkupClasses()
-        markup.feed(example.page_html)
-        assert markup.seen == [(n.tag, tuple(n.classes)) for n in tree], example.id  # keys spell the classes
+        seen = [(m.tag, m.classes) for m in body_elements(example.page_html)]
+        assert seen == [(n.tag, tuple(n.classes)) for n in tree], example.id  # keys spell the classes
 
 
 @pytest.mark.parametrize("mix", (["grid_framework", "bem"], ["utility_first", "hashed"], ["component_kit", "bem"],
@@ -129,9 +104,11 @@ def test_semantic_is_mostly_class_less_and_utility_first_has_many_classes(by_fam
 
 
 def test_class_less_share_over_the_drawn_mix_is_realistic():
-    tree_nodes = [n for i in range(150) for n in parse_html(generate_example(21, i).html_object)]
+    # hand-labelled real sections: 14-30 % (issue 9); the old generator drew 12 %; a few semantic
+    # sections weigh a lot, so the share is read over several data sets
+    tree_nodes = [n for seed in range(4) for i in range(250) for n in parse_html(generate_example(seed, i).html_object)]
     share = sum(not n.classes for n in tree_nodes) / len(tree_nodes)
-    assert 0.15 <= share <= 0.30, share
+    assert 0.14 <= share <= 0.30, share
 
 
 def test_hashed_sections_hide_types_in_tags_and_record_cues(by_family):

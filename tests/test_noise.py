@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html.parser
 import random
 import statistics
 
@@ -13,6 +12,7 @@ from data_tools.synth.blocks import Ctx
 from data_tools.synth.nodes import (Node, adds_visible, apply_chain_rules, layout_of, link_parents, preorder,
                                    to_html_object)
 from dlt_jax.layout import decode_layout, dump_json, encode_layout, parse_html
+from page_markup import body_elements
 
 
 def _settle(root: Node) -> list[str]:
@@ -174,38 +174,15 @@ def test_wrap_section_keeps_background_props_on_the_root():
 
 # --- the noise in generated examples ---------------------------------------------------
 
-class _Styles(html.parser.HTMLParser):
-    """(tag, style, has_children) of body elements in preorder, svg descendants skipped."""
-    VOID = {"img", "input", "hr", "br", "source", "meta", "link"}
-
-    def __init__(self):
-        super().__init__()
-        self.seen, self.stack, self.in_body = [], [], False
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "body":
-            self.in_body = True
-            return
-        if self.in_body and "svg" not in [t for t, _ in self.stack]:
-            self.seen.append([tag, dict(attrs).get("style") or "", len(self.stack)])
-        if tag not in self.VOID:
-            self.stack.append((tag, len(self.seen) - 1))
-
-    def handle_endtag(self, tag):
-        while self.stack and self.stack.pop()[0] != tag:
-            pass
-
-
 @pytest.fixture(scope="module")
 def examples():
     return [generate_example(21, i) for i in range(240)]
 
 
 def _rows(example):
-    parser = _Styles()
-    parser.feed(example.page_html)
-    assert len(parser.seen) == len(example.actions), example.id
-    return [(tag, style, depth, action) for (tag, style, depth), action in zip(parser.seen, example.actions)]
+    seen = body_elements(example.page_html)
+    assert len(seen) == len(example.actions), example.id
+    return [(m.tag, m.style, m.depth, action) for m, action in zip(seen, example.actions)]
 
 
 def _subtree(rows, i):

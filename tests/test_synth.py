@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html.parser
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from data_tools.synth.dataset import (format_statistics, missing_actions, parse_
 from data_tools.synth.design import compact_value, key_for, spelling_for
 from data_tools.synth.nodes import Node, apply_chain_rules, layout_of, link_parents, preorder
 from dlt_jax.layout import decode_layout, dump_json, encode_layout, parse_html
+from page_markup import body_elements
 
 EMBEDDED = Path(__file__).resolve().parents[1] / "dlt_jax" / "data" / "embedded"
 
@@ -93,37 +93,12 @@ def test_stats_table_lists_every_action_and_share_of_visual_cues(sample):
     assert "examples with at least one visual cue" in table
 
 
-class _Preorder(html.parser.HTMLParser):
-    """Element tags in document order inside <body>, svg descendants skipped (as the renderer walks)."""
-    VOID = {"img", "input", "hr", "br", "source", "meta", "link"}
-
-    def __init__(self):
-        super().__init__()
-        self.seen, self.stack, self.in_body = [], [], False
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "body":
-            self.in_body = True
-            return
-        inside_svg = "svg" in self.stack
-        if self.in_body and not inside_svg:
-            self.seen.append((tag, tuple((dict(attrs).get("class") or "").split())))
-        if tag not in self.VOID:
-            self.stack.append(tag)
-
-    def handle_endtag(self, tag):
-        if tag in self.stack:
-            while self.stack.pop() != tag:
-                pass
-
-
 def test_html_object_preorder_is_the_markup_preorder():
     for index in range(40):
         example = generate_example(3, index)
-        parser = _Preorder()
-        parser.feed(example.page_html)
         tree = parse_html(example.html_object)
-        assert parser.seen == [(n.tag, tuple(n.classes)) for n in tree], example.id
+        seen = [(m.tag, m.classes) for m in body_elements(example.page_html)]
+        assert seen == [(n.tag, tuple(n.classes)) for n in tree], example.id
 
 
 def test_chain_of_single_child_containers_merges_up():

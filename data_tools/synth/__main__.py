@@ -79,11 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         summary = write_dataset(args.out, args.num, args.seed, splits, args.width, args.chromium, args.format,
                                 args.max_side, args.quality, args.keep_html, args.start, not args.no_progress,
                                 workers=args.workers)
-        per_split = ", ".join(f"{k}={len(v)}" for k, v in summary.written.items())
-        rate = summary.count / max(summary.seconds, 1e-9)
-        print(f"wrote {summary.count} examples to {args.out} ({per_split}); skipped {len(summary.skipped)}; "
-              f"{summary.bytes_written / 1e6:.1f} MB; {summary.seconds:.1f} s, {rate:.2f} examples/s "
-              f"with {args.workers} worker(s) on {os.cpu_count()} CPU cores (generation + rendering + writing)")
+        print(summary.describe(args.out, f"with {args.workers} worker(s) on {os.cpu_count()} CPU cores "
+                                         "(generation + rendering + writing)"))
         status = 1 if summary.skipped else 0
     if args.stats:
         examples = [generate_example(args.seed, i, args.width) for i in range(args.start, args.start + args.num)]

@@ -141,11 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     splits = parse_splits(args.splits)
     summary = run_pipeline(args.out, args.num, args.seed, splits, args.width, args.chromium, args.format,
                            args.max_side, args.quality, args.keep_html, args.start, pipeline_args)
-    per_split = ", ".join(f"{k}={len(v)}" for k, v in summary.written.items())
-    rate = summary.count / max(summary.seconds, 1e-9)
-    print(f"wrote {summary.count} examples to {args.out} ({per_split}); skipped {len(summary.skipped)}; "
-          f"{summary.bytes_written / 1e6:.1f} MB; {summary.seconds:.1f} s, {rate:.2f} examples/s "
-          f"(Beam: {' '.join(pipeline_args) or 'DirectRunner defaults'})")
+    print(summary.describe(args.out, f"(Beam: {' '.join(pipeline_args) or 'DirectRunner defaults'})"))
     status = 1 if summary.skipped else 0
     if args.data_dir:
         from data_tools.build_dataset import main as build_main

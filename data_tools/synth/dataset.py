@@ -74,6 +74,13 @@ class WriteSummary:
     def count(self) -> int:
         return sum(len(v) for v in self.written.values())
 
+    def describe(self, out: str, how: str) -> str:
+        """One line for the terminal: what was written where, what was skipped, and how fast (`how`)."""
+        per_split = ", ".join(f"{k}={len(v)}" for k, v in self.written.items())
+        rate = self.count / max(self.seconds, 1e-9)
+        return (f"wrote {self.count} examples to {out} ({per_split}); skipped {len(self.skipped)}; "
+                f"{self.bytes_written / 1e6:.1f} MB; {self.seconds:.1f} s, {rate:.2f} examples/s {how}")
+
 
 def _dom_matches(example: SynthExample, rendering: render.Rendering) -> str | None:
     """None when the DOM walk saw exactly the generated nodes, else why not."""
