@@ -79,22 +79,38 @@ def draw_example(image, tree: HtmlTree, encoded: Encoded, boxes, title: str = ""
     return overlay
 
 
-def first_examples(root: str, count: int, split: str | None = None) -> list[Example]:
-    """The first `count` examples of a canonical folder, by id."""
-    splits = (split,) if split else None
-    found = [e for e in read_folder(root, splits) if isinstance(e, Example)]
-    return sorted(found, key=lambda example: example.id)[:count]
+def markup_family(example: Example) -> str:
+    """The synthetic example's markup families ('bem+hashed'), or '' for other data."""
+    synth = (example.extra or {}).get("synth") or {}
+    return "+".join(synth.get("families") or ([synth["family"]] if synth.get("family") else []))
+
+
+def spread_examples(examples: list[Example], count: int) -> list[Example]:
+    """`count` examples taking each markup family in turn (by id within a family), so a sheet shows
+    every family; data without families keeps its id order."""
+    groups: dict[str, list[Example]] = {}
+    for example in sorted(examples, key=lambda e: e.id):
+        groups.setdefault(markup_family(example).split("+")[0], []).append(example)
+    picked, queues = [], [list(group) for _, group in sorted(groups.items())]
+    while len(picked) < count and any(queues):
+        for queue in queues:
+            if queue and len(picked) < count:
+                picked.append(queue.pop(0))
+    return picked
 
 
 def contact_sheet(root: str, out_path: str, count: int = 12, columns: int = 3, cell_width: int = 512,
                   split: str | None = None) -> int:
-    """Draws `count` examples of a data set folder into one PNG; returns how many were drawn."""
+    """Draws `count` examples of a data set folder into one PNG, each markup family in turn (synthetic
+    data); returns how many were drawn."""
     from PIL import Image
     tiles = []
-    for example in first_examples(root, count, split):
+    splits = (split,) if split else None
+    examples = spread_examples([e for e in read_folder(root, splits) if isinstance(e, Example)], count)
+    for example in examples:
         tree = parse_html(example.html)
         encoded = encode_layout(tree, example.layout)
-        title = f"{example.id}  {example.category or ''}"
+        title = f"{example.id}  {example.category or ''}  {markup_family(example)}".rstrip()
         tile = draw_example(example.load_screenshot(), tree, encoded, example.html_boxes, title)
         if tile.width != cell_width:
             tile = tile.resize((cell_width, round(tile.height * cell_width / tile.width)))
