@@ -1,7 +1,10 @@
 """The real sections: pinned npm template pages, served on 127.0.0.1 and rendered to html objects.
 
 The list lives in sections.json (package, page inside the package, CSS selector);
-the versions in package.json / package-lock.json beside it.
+the versions in package.json / package-lock.json beside it. What belongs in it: sections
+of website pages (landing, marketing, portfolio, blog: what a page-builder user brings),
+from packages of several authoring styles, at most 4 from one startbootstrap template so
+no single author dominates; documentation code listings and html e-mails are out of scope.
 """
 
 from __future__ import annotations
