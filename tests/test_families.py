@@ -104,11 +104,12 @@ def test_semantic_is_mostly_class_less_and_utility_first_has_many_classes(by_fam
 
 
 def test_class_less_share_over_the_drawn_mix_is_realistic():
-    # hand-labelled real sections: 14-30 % (issue 9); the old generator drew 12 %; a few semantic
-    # sections weigh a lot, so the share is read over several data sets
+    # hand-labelled real sections: 14-30 % (issue 9); the 64 real template sections of data_tools.likeness:
+    # 18.2 %; the old generator drew 12 %, the tuned one 18.6 % (seeds 0 and 1); a few semantic sections
+    # weigh a lot, so the share is read over several data sets
     tree_nodes = [n for seed in range(4) for i in range(250) for n in parse_html(generate_example(seed, i).html_object)]
     share = sum(not n.classes for n in tree_nodes) / len(tree_nodes)
-    assert 0.14 <= share <= 0.30, share
+    assert 0.155 <= share <= 0.215, share
 
 
 def test_hashed_sections_hide_types_in_tags_and_record_cues(by_family):

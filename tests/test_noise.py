@@ -239,9 +239,11 @@ def test_statistics_are_close_to_real_sections(examples):
     merge_up = sum(e.actions.count("MERGE_UP") for e in examples) / nodes
     links = sum(sum(r[0] == "a" for r in _rows(e)) for e in examples) / nodes
     median = statistics.median(len(e.actions) for e in examples)
-    assert 0.13 <= merge_up <= 0.22, merge_up
-    assert 0.09 <= links <= 0.18, links
-    assert 14 <= median <= 24, median
+    # the 64 real template sections of data_tools.likeness: `a` 7.3 % of nodes, median 21 nodes (the tuned
+    # generator: MERGE_UP 16 %, `a` 7.2-7.6 %, median 22-23 on seeds 0 and 1); MERGE_UP is kept at 15-19 %
+    assert 0.145 <= merge_up <= 0.195, merge_up
+    assert 0.06 <= links <= 0.09, links
+    assert 16 <= median <= 26, median
 
 
 def test_noise_keeps_labels_round_tripping(examples):

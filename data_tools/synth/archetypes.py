@@ -9,13 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from data_tools.synth import design, pictures
-from data_tools.synth.blocks import (CUE_FULL_BG, CUE_HEIGHTS, CUE_LINK, CUE_MAP, CUE_QR, Ctx, bullet_list,
+from data_tools.synth.blocks import (_glyph_i, CUE_FULL_BG, CUE_HEIGHTS, CUE_LINK, CUE_MAP, CUE_QR, Ctx, bullet_list,
                                      button, button_group, card, column, container, counter, divider, eyebrow,
                                      flatten, grid, heading, icon, image, intro, paragraph, px, section_root,
                                      social, stack)
 from data_tools.synth.nodes import Node
 
 WHITE_MUTED = "rgba(255,255,255,0.85)"
+# share of grid-like sections drawn "rich": many items (footers with many link columns, pricing tables, team and
+# blog grids of 6-9 cards, long feature lists), the long tail of node counts on real sites
+RICH = 0.6
+# share of some sections drawn "minimal": a copyright bar, a title and one button (the short end of real sections)
+MINIMAL = 0.45
 
 
 # --- backgrounds ---------------------------------------------------------------
@@ -60,6 +65,14 @@ def _background_video(ctx: Ctx, w: int, h: int) -> Node:
 def _hero_copy(ctx: Ctx, align: str, on_dark: bool = True) -> list[Node]:
     t = ctx.theme
     parts = []
+    if ctx.chance(MINIMAL * 0.7):  # a title, maybe a line of text, and one button
+        parts.append(heading(ctx, design.headline(ctx.rng), 1, colour="#ffffff" if on_dark else None, align=align,
+                             margin=20, role="title"))
+        if ctx.chance(0.6):
+            parts.append(paragraph(ctx, design.sentence(ctx.rng), colour=WHITE_MUTED if on_dark else None,
+                                   align=align, role="lead"))
+        parts.append(button(ctx, primary=True))
+        return parts
     if ctx.chance(0.5):
         parts.append(eyebrow(ctx, colour="#ffffff" if on_dark else None))
     parts.append(heading(ctx, design.headline(ctx.rng), 1, colour="#ffffff" if on_dark else None, align=align,
@@ -78,6 +91,14 @@ def hero_background_image(ctx: Ctx) -> Node:
     h = rng.randint(520, 800)
     align = rng.choice(("center", "left"))
     style = {"min-height": px(h), "display": "flex", "align-items": "center", "background-color": "#222"}
+    if ctx.chance(MINIMAL):  # a masthead: the root paints the picture; title, a line, one button in the container
+        svg = pictures.landscape(rng, t.width, h)
+        style["background"] = f"#222 url('{pictures.data_uri(svg)}') center/cover no-repeat"
+        parts = [heading(ctx, design.headline(rng), 1, colour="#ffffff", align=align, margin=20, role="title"),
+                 paragraph(ctx, design.sentence(rng), colour=WHITE_MUTED, align=align, role="lead")
+                 if ctx.chance(0.6) else None,
+                 button(ctx, primary=True)]
+        return section_root(ctx, [container(ctx, parts, align=align)], style, tag=_hero_tag(ctx))
     mode = rng.randrange(4)
     if mode == 0:  # the root carries the picture: no bi node
         svg = pictures.landscape(rng, t.width, h)
@@ -93,11 +114,16 @@ def hero_background_image(ctx: Ctx) -> Node:
                               "align-items": "center" if align == "center" else "flex-start",
                               "padding": f"0 {max(48, (t.width - t.container) // 2)}px", "box-sizing": "border-box"})
         overlay.children = _hero_copy(ctx, align)
-        return section_root(ctx, layers, style)
+        return section_root(ctx, layers, style, tag=_hero_tag(ctx))
     copy = stack(ctx, _hero_copy(ctx, align), "content", {"max-width": px(rng.choice((640, 720, 860))),
                                                           "margin": "0 auto" if align == "center" else "0",
                                                           "text-align": align})
-    return section_root(ctx, layers + [container(ctx, [copy])], style)
+    return section_root(ctx, layers + [container(ctx, [copy])], style, tag=_hero_tag(ctx))
+
+
+def _hero_tag(ctx: Ctx) -> str | None:
+    """Mastheads are often a `header` (else section_root draws the tag)."""
+    return "header" if not ctx.opaque and ctx.chance(0.4) else None
 
 
 def hero_background_video(ctx: Ctx) -> Node:
@@ -111,7 +137,7 @@ def hero_background_video(ctx: Ctx) -> Node:
                                                           "margin": "0 auto" if align == "center" else "0",
                                                           "text-align": align})
     style = {"min-height": px(h), "display": "flex", "align-items": "center", "background-color": "#111"}
-    return section_root(ctx, layers + [container(ctx, [copy])], style)
+    return section_root(ctx, layers + [container(ctx, [copy])], style, tag=_hero_tag(ctx))
 
 
 def hero_two_column(ctx: Ctx) -> Node:
@@ -126,13 +152,15 @@ def hero_two_column(ctx: Ctx) -> Node:
     cells = [text, media] if ctx.chance(0.75) else [media, text]
     row = grid(ctx, cells, 2, gap=rng.choice((40, 56, 72)), align="center",
                template=rng.choice(("1fr 1fr", "1.1fr 1fr", "1fr 1.2fr")))
-    return section_root(ctx, [container(ctx, [row])])
+    return section_root(ctx, [container(ctx, [row])], tag=_hero_tag(ctx))
 
 
 def feature_grid(ctx: Ctx) -> Node:
     t, rng = ctx.theme, ctx.rng
     cols = rng.choice((2, 3, 3, 3, 4))
-    n = cols * (2 if ctx.chance(0.1) else 1)
+    n = cols * (rng.choice((2, 2, 3)) if ctx.chance(RICH) else 1)
+    if n > 9:
+        n = 8
     centered = ctx.chance(0.5)
     use_cards = ctx.chance(0.6)
     wrap_cells = ctx.chance(0.5)
@@ -160,6 +188,9 @@ def _text_link(ctx: Ctx) -> Node:
                                                "margin-top": "12px", "font-size": px(ctx.theme.base_size - 1)},
                     text=ctx.rng.choice(("Learn more →", "Read more →", "Details", "Discover more")))
     node.content["href"] = "#"
+    if ctx.chance(0.4):  # an icon-font arrow after the label: part of the link (DROP)
+        node.text = node.text.rstrip(" →")
+        node.children.append(_glyph_i(ctx, "arrow-right", {"margin-left": "6px"}))
     return ctx.cue(node, CUE_LINK)
 
 
@@ -180,7 +211,13 @@ def services(ctx: Ctx) -> Node:
         return section_root(ctx, [container(ctx, flatten([head] + rows))])
     cols = rng.choice((2, 3))
     cells = []
-    for _ in range(cols):
+    pictured = ctx.chance(0.5)
+    for _ in range(cols * (2 if ctx.chance(RICH) else 1)):
+        if not pictured:  # an icon card
+            cells.append(card(ctx, [icon(ctx), heading(ctx, design.short_title(rng), 3, margin=10),
+                                    paragraph(ctx, design.sentence(rng)),
+                                    _text_link(ctx) if ctx.chance(0.4) else None]))
+            continue
         body = stack(ctx, [heading(ctx, design.short_title(rng), 3, margin=10),
                            paragraph(ctx, design.sentence(rng)),
                            button(ctx, rng.choice(("Read more", "Learn more")), primary=ctx.chance(0.5))
@@ -194,9 +231,12 @@ def services(ctx: Ctx) -> Node:
 
 def pricing(ctx: Ctx) -> Node:
     t, rng = ctx.theme, ctx.rng
-    plans = rng.sample(("Starter", "Basic", "Pro", "Team", "Business", "Enterprise", "Plus", "Premium"), rng.choice((2, 3, 3)))
+    rich = ctx.chance(RICH)
+    plans = rng.sample(("Starter", "Basic", "Pro", "Team", "Business", "Enterprise", "Plus", "Premium"),
+                       rng.choice((3, 4)) if rich else rng.choice((2, 3, 3)))
     popular = rng.randrange(len(plans))
     wrap_cells = ctx.chance(0.4)
+    as_text = ctx.chance(0.4)
     cells = []
     for i, plan in enumerate(plans):
         featured = i == popular and ctx.chance(0.7)
@@ -211,9 +251,10 @@ def pricing(ctx: Ctx) -> Node:
                  paragraph(ctx, design.sentence(rng, 6, 10), colour=WHITE_MUTED if featured else None,
                            size=t.base_size - 1, inline_ok=False),
                  divider(ctx, 20, colour="rgba(255,255,255,0.3)" if featured else None),
-                 bullet_list(ctx, [f"{rng.randint(1, 50)} {rng.choice(('projects', 'users', 'GB storage', 'seats'))}"
-                                   if j == 0 else design.short_title(rng) for j in range(rng.randint(3, 4))],
-                             with_icons=ctx.chance(0.3), colour=WHITE_MUTED if featured else None),
+                 _plan_features(ctx, [f"{rng.randint(1, 50)} {rng.choice(('projects', 'users', 'GB storage', 'seats'))}"
+                                      if j == 0 else design.short_title(rng)
+                                      for j in range(rng.randint(4, 5) if rich else rng.randint(3, 4))],
+                                as_text, WHITE_MUTED if featured else None),
                  button(ctx, "Choose " + plan, primary=True, colour="#ffffff" if featured else None)]
         items[-1].style.update({"display": "block", "text-align": "center", "margin-top": "20px"})
         if featured:
@@ -230,6 +271,14 @@ def pricing(ctx: Ctx) -> Node:
         cells.append(column(ctx, [box]) if wrap_cells else box)
     head = intro(ctx, align="center")
     return section_root(ctx, [container(ctx, flatten([head, grid(ctx, cells, len(plans), align="start")]))])
+
+
+def _plan_features(ctx: Ctx, lines: list[str], as_text: bool, colour: str | None) -> Node:
+    """A plan's feature list: a ul (list, often with check glyphs) or a box of one-line paragraphs (wrapper)."""
+    if not as_text:
+        return bullet_list(ctx, lines, with_icons=ctx.chance(0.8), colour=colour)
+    return stack(ctx, [paragraph(ctx, line, size=ctx.theme.base_size - 1, colour=colour, margin=10, inline_ok=False)
+                       for line in lines], "features", {"margin": "0 0 8px 0"})
 
 
 def _carousel(ctx: Ctx, slides: list[Node], visible: int, gap: int = 24, dots: bool = True) -> Node:
@@ -267,11 +316,12 @@ def testimonials(ctx: Ctx) -> Node:
     visible = rng.choice((1, 1, 1, 2, 2, 3))
     slides = []
     for _ in range(visible + (2 if ctx.chance(0.3) else 1)):
-        quote = ctx.node("blockquote" if not ctx.opaque else "div", "paragraph", "quote",
+        quote = ctx.node(rng.choice(("blockquote", "p", "p")) if not ctx.opaque else "div", "paragraph", "quote",
                          {"font-size": px(t.base_size + (4 if visible == 1 else 1)), "line-height": "1.6",
                           "margin": "0 0 20px 0", "font-style": "italic", "color": t.text,
                           "font-family": t.body_font}, text="“" + design.sentences(rng, 1, 2) + "”")
-        parts = [icon(ctx, 28, name="quote", badge=False) if ctx.chance(0.25) else None, quote]
+        parts = [icon(ctx, 28, name="quote", badge=False) if ctx.chance(0.25) else None,
+                 _stars(ctx) if ctx.chance(0.3) else None, quote]
         parts.append(_avatar(ctx))
         parts.append(heading(ctx, design.person(rng), 4, size=16, margin=2, role="name"))
         parts.append(paragraph(ctx, f"{rng.choice(design.ROLES)}, {rng.choice(design.COMPANIES)}", size=14,
@@ -279,7 +329,37 @@ def testimonials(ctx: Ctx) -> Node:
         slide = card(ctx, parts, centered=visible == 1, role="slide")
         slides.append(slide)
     head = intro(ctx, align="center", with_text=ctx.chance(0.5))
+    if visible > 1 and ctx.chance(RICH):  # every quote shown: a grid of 4-6 cards
+        for slide in slides:
+            slide.classes = ctx.namer.classes("card", slide.style)
+        while len(slides) < visible * 2:
+            slides.append(_quote_card(ctx, t))
+        return section_root(ctx, [container(ctx, flatten([head, grid(ctx, slides, visible)]))])
     return section_root(ctx, [container(ctx, flatten([head, _carousel(ctx, slides, visible, dots=ctx.chance(0.6))]))])
+
+
+def _quote_card(ctx: Ctx, t) -> Node:
+    rng = ctx.rng
+    quote = ctx.node(rng.choice(("blockquote", "p", "p")) if not ctx.opaque else "div", "paragraph", "quote",
+                     {"font-size": px(t.base_size + 1), "line-height": "1.6", "margin": "0 0 20px 0",
+                      "font-style": "italic", "color": t.text, "font-family": t.body_font},
+                     text="“" + design.sentences(rng, 1, 2) + "”")
+    return card(ctx, [quote, _avatar(ctx), heading(ctx, design.person(rng), 4, size=16, margin=2, role="name"),
+                      paragraph(ctx, f"{rng.choice(design.ROLES)}, {rng.choice(design.COMPANIES)}", size=14,
+                                inline_ok=False, role="role")])
+
+
+def _stars(ctx: Ctx) -> Node:
+    """A rating: a row of five glyphs, each an icon."""
+    stars = []
+    for _ in range(5):
+        star = ctx.node("i", "icon", "star-icon", {"display": "inline-block", "width": "16px", "height": "16px",
+                                                   "background": f"url('{pictures.data_uri(pictures.glyph('star', '#f5a623', 16))}') center/contain no-repeat"},
+                        bare=True)
+        if not ctx.opaque:
+            star.classes = ["bi", "bi-star-fill"] if ctx.chance(0.5) else ["fa", "fa-star"]
+        stars.append(star)
+    return ctx.node("div", "wrapper", "rating", {"display": "flex", "gap": "4px", "margin-bottom": "16px"}, stars)
 
 
 def _avatar(ctx: Ctx) -> Node:
@@ -295,10 +375,9 @@ def _avatar(ctx: Ctx) -> Node:
 def team(ctx: Ctx) -> Node:
     rng = ctx.rng
     cols = rng.choice((2, 3, 3, 3, 4))
-    n = cols * (2 if ctx.chance(0.15) else 1)
-    if n > 6:
-        n = cols
-    with_social = ctx.chance(0.2)
+    rich = ctx.chance(RICH)
+    n = cols * (2 if rich else 1)
+    with_social = ctx.chance(0.12 if n <= 6 else 0.06)
     use_cards = ctx.chance(0.5)
     cells = []
     for _ in range(n):
@@ -339,10 +418,28 @@ def _picture_item(ctx: Ctx, h: int, masonry: bool) -> Node:
     return item
 
 
+def _portfolio_grid(ctx: Ctx) -> Node:
+    """A portfolio of captioned pictures: a grid of columns (picture, title, category), 6-9 cells."""
+    rng = ctx.rng
+    cols = rng.choice((3, 3, 4))
+    cells = []
+    for _ in range(cols * 2 if cols == 4 else rng.choice((6, 9))):
+        parts = [image(ctx, 400, rng.randint(220, 280), kind=rng.choice(("photo", "abstract", "interior"))),
+                 heading(ctx, design.short_title(rng), 4, size=18, margin=4),
+                 paragraph(ctx, rng.choice(("Branding", "Web design", "Photography", "Illustration", "App")),
+                           size=14, inline_ok=False, role="meta")]
+        parts[0].style["margin-bottom"] = "12px"
+        cells.append(card(ctx, parts, pad=rng.choice((0, 16))) if ctx.chance(0.5) else column(ctx, parts))
+    return grid(ctx, cells, cols)
+
+
 def gallery(ctx: Ctx) -> Node:
     t, rng = ctx.theme, ctx.rng
+    if ctx.chance(RICH * 0.5):
+        head = intro(ctx, align=rng.choice(("center", None)), with_text=ctx.chance(0.6))
+        return section_root(ctx, [container(ctx, flatten([head, _portfolio_grid(ctx)]))])
     cols = rng.choice((3, 4, 4))
-    n = cols * rng.choice((1, 2))
+    n = cols * (rng.choice((2, 3)) if ctx.chance(RICH) else rng.choice((1, 2)))
     h = rng.randint(160, 260)
     items = [_picture_item(ctx, h, masonry=False) for _ in range(n)]
     if ctx.chance(0.15):  # a placeholder tile without a picture
@@ -376,7 +473,7 @@ def faq(ctx: Ctx) -> Node:
     t, rng = ctx.theme, ctx.rng
     items = []
     open_index = rng.choice((0, 0, 1, -1))
-    for i in range(rng.choice((3, 3, 4))):
+    for i in range(rng.randint(5, 8) if ctx.chance(RICH) else rng.choice((3, 3, 4))):
         question = design.headline(rng).rstrip(".") + "?"
         title = ctx.node(rng.choice(("button", "h3", "div")) if not ctx.opaque else "div", "heading", "question",
                          {"font-size": px(rng.randint(17, 20)), "font-weight": "600", "padding": "18px 0",
@@ -447,9 +544,10 @@ def stats(ctx: Ctx) -> Node:
     cols = rng.choice((3, 4, 4))
     dark_band = ctx.chance(0.4)
     fg = "#ffffff" if dark_band else None
+    with_icons = ctx.chance(0.4)
     cells = []
     for _ in range(cols):
-        parts = [counter(ctx, colour=fg), paragraph(ctx, rng.choice(("Happy clients", "Projects delivered",
+        parts = [icon(ctx, colour=fg) if with_icons else None, counter(ctx, colour=fg), paragraph(ctx, rng.choice(("Happy clients", "Projects delivered",
                                                                       "Countries", "Uptime", "Downloads",
                                                                       "Team members", "Awards won", "Reviews")),
                                                     colour=WHITE_MUTED if dark_band else None, inline_ok=False)]
@@ -469,6 +567,15 @@ def call_to_action(ctx: Ctx) -> Node:
     style = {"background-color": t.primary if on_dark else t.surface}
     fg, muted = ("#ffffff", WHITE_MUTED) if on_dark else (None, None)
     title = heading(ctx, design.headline(rng), 2, colour=fg, margin=12)
+    if ctx.chance(MINIMAL):  # a title (maybe a line of text) and one button, straight in the container
+        title.style["text-align"] = "center"
+        action = button(ctx, primary=True, colour="#ffffff" if on_dark else None)
+        action.style["margin-top"] = "16px"
+        if on_dark:
+            action.style["color"] = t.primary
+        line = paragraph(ctx, design.sentence(rng), colour=muted, align="center") if ctx.chance(0.4) else None
+        box = container(ctx, [title, line, action], align="center")
+        return section_root(ctx, [box] if ctx.chance(0.7) else box.children, style)
     text = paragraph(ctx, design.sentence(rng), colour=muted, size=t.base_size + 1)
     buttons = button_group(ctx, on_dark=on_dark, margin_top=0)
     if on_dark:
@@ -514,7 +621,7 @@ def contact(ctx: Ctx) -> Node:
     t, rng = ctx.theme, ctx.rng
     info = bullet_list(ctx, [f"{rng.randint(1, 200)} {rng.choice(('Main St', 'Harbour Rd', 'Park Ave'))}, "
                              f"{rng.choice(design.CITIES)}", f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
-                             f"hello@{rng.choice(design.COMPANIES).lower()}.com"], with_icons=ctx.chance(0.4))
+                             f"hello@{rng.choice(design.COMPANIES).lower()}.com"], with_icons=ctx.chance(0.7))
     left = column(ctx, [heading(ctx, rng.choice(("Get in touch", "Contact us", "Let's talk", "Visit us")), 2, margin=12),
                         paragraph(ctx, design.sentences(rng, 1, 2), margin=24), info,
                         social(ctx) if ctx.chance(0.3) else None])
@@ -532,7 +639,7 @@ def contact(ctx: Ctx) -> Node:
         control.content["placeholder"] = label
         lab = ctx.node("label", "DROP", "label", {"display": "block", "font-size": "13px", "font-weight": "600",
                                                   "margin-bottom": "6px", "color": t.text}, text=label, bare=True)
-        if ctx.chance(0.4):  # a placeholder-only field: the input alone
+        if ctx.chance(0.25):  # a placeholder-only field: the input alone
             control.style["margin-bottom"] = "16px"
             fields.append(control)
         else:
@@ -563,6 +670,16 @@ def footer(ctx: Ctx) -> Node:
     fg = "#ffffff" if dark else t.text
     muted = "rgba(255,255,255,0.65)" if dark else t.muted
     name = rng.choice(design.COMPANIES)
+    style = {"background-color": design.hsl(t.hue, 0.25, 0.1) if dark else t.surface,
+             "padding": f"{rng.choice((56, 64, 80))}px 0 32px 0"}
+    tag = "footer" if not ctx.opaque else "div"
+    copyright_line = paragraph(ctx, f"© {rng.randint(2019, 2025)} {name}. All rights reserved.", colour=muted,
+                               size=13, inline_ok=False, align="center")
+    if ctx.chance(MINIMAL * 0.7):  # a copyright bar, maybe with social links
+        style["padding"] = f"{rng.choice((24, 32, 40))}px 0"
+        parts = [copyright_line, social(ctx, colour=fg) if ctx.chance(0.3) else None]
+        return section_root(ctx, [container(ctx, parts)] if ctx.chance(0.7) else parts, style, tag=tag)
+    rich = ctx.chance(RICH)
     brand = ctx.node("img", "image", "logo", {"display": "block", "width": "150px", "height": "44px", "margin-bottom": "16px"})
     brand.attrs["src"] = pictures.data_uri(pictures.logo(rng, name, 150, 44, fg))
     brand.content["src"] = ctx.src_token("svg")
@@ -570,26 +687,24 @@ def footer(ctx: Ctx) -> Node:
     first = column(ctx, [brand, paragraph(ctx, design.sentence(rng, 8, 14), colour=muted, size=14),
                          social(ctx, colour=fg) if ctx.chance(0.5) else None])
     cells = [first]
-    for title in rng.sample(("Product", "Company", "Resources", "Support", "Legal", "Services"), rng.choice((1, 2, 2, 3))):
+    for title in rng.sample(("Product", "Company", "Resources", "Support", "Legal", "Services"),
+                            rng.choice((3, 4)) if rich else rng.choice((1, 2, 2, 3))):
         links = rng.sample(("About", "Careers", "Blog", "Press", "Pricing", "Features", "Docs", "Help center",
-                            "Contact", "Privacy", "Terms", "Partners", "Status"), rng.randint(2, 3))
+                            "Contact", "Privacy", "Terms", "Partners", "Status"),
+                           rng.randint(4, 5) if rich else rng.randint(2, 3))
         cells.append(column(ctx, [heading(ctx, title, 4, size=16, colour=fg, margin=16),
                                   bullet_list(ctx, links, links=True, colour=muted, gap=8)]))
     row = grid(ctx, cells, len(cells), gap=48, template=f"2fr repeat({len(cells) - 1}, 1fr)")
-    bottom = paragraph(ctx, f"© {rng.randint(2019, 2025)} {name}. All rights reserved.", colour=muted, size=13,
-                       inline_ok=False, align="center")
-    style = {"background-color": design.hsl(t.hue, 0.25, 0.1) if dark else t.surface,
-             "padding": f"{rng.choice((56, 64, 80))}px 0 32px 0"}
-    return section_root(ctx, [container(ctx, [row, divider(ctx, 32, colour="rgba(255,255,255,0.15)" if dark else None), bottom])],
-                        style, tag="footer" if not ctx.opaque else "div")
+    return section_root(ctx, [container(ctx, [row, divider(ctx, 32, colour="rgba(255,255,255,0.15)" if dark else None),
+                                              copyright_line])], style, tag=tag)
 
 
 def logo_marquee(ctx: Ctx) -> Node:
     t, rng = ctx.theme, ctx.rng
-    names = rng.sample(design.COMPANIES, rng.randint(5, 7))
+    names = rng.sample(design.COMPANIES, rng.randint(4, 6))
     items = []
-    ticker = ctx.chance(0.25)
-    for name in names * 2:  # the strip repeats so the loop is seamless
+    ticker = ctx.chance(0.5)
+    for name in names * (2 if ctx.chance(0.4) else 1):  # the strip repeats so the loop is seamless (or a script clones it)
         if ticker:
             item = ctx.node("span", "DROP", "ticker-item", {"font-size": "28px", "font-weight": "700", "white-space": "nowrap",
                                                             "color": t.muted, "font-family": t.heading_font},
@@ -667,7 +782,8 @@ def blog_cards(ctx: Ctx) -> Node:
     cols = rng.choice((2, 3))
     wrap_cells = ctx.chance(0.5)
     cells = []
-    for _ in range(cols):
+    pictured = ctx.chance(0.8)
+    for _ in range(cols * (2 if ctx.chance(RICH) else 1)):
         date = f"{rng.choice(design.MONTHS)} {rng.randint(1, 28)}, {rng.randint(2021, 2025)} · {rng.randint(3, 12)} min read"
         body = stack(ctx, [paragraph(ctx, date, size=13, inline_ok=False, role="meta", margin=8) if ctx.chance(0.6) else None,
                            heading(ctx, design.headline(rng), 3, size=rng.randint(19, 23), margin=10),
@@ -675,7 +791,8 @@ def blog_cards(ctx: Ctx) -> Node:
                            (_text_link(ctx) if ctx.chance(0.7) else button(ctx, "Read more", primary=False))
                            if ctx.chance(0.7) else None],
                      "body", {"padding": px(rng.choice((20, 24)))})
-        media = image(ctx, 420, rng.randint(200, 240), kind=rng.choice(("photo", "abstract")), radius=0)
+        media = image(ctx, 420, rng.randint(200, 240), kind=rng.choice(("photo", "abstract")), radius=0) \
+            if pictured else None
         box = card(ctx, [media, body], pad=0)
         box.style["overflow"] = "hidden"
         cells.append(column(ctx, [box]) if wrap_cells else box)

@@ -72,9 +72,11 @@ def heading(ctx: Ctx, text: str, level: int = 2, size: int | None = None, colour
              "margin": f"0 0 {margin}px 0", "font-family": t.heading_font, "color": colour or t.text}
     if align:
         style["text-align"] = align
+    if level == 3 and ctx.chance(0.45):  # card titles are h4 about as often as h3 on real sites
+        level = 4
     tag = f"h{level}"
     if ctx.opaque and ctx.chance(0.6):
-        tag = ctx.rng.choice(("div", "div", "span", "p"))
+        tag = ctx.rng.choice(("div", "span", "span", "p"))
         if tag == "span":
             style["display"] = "block"
     elif not ctx.opaque and ctx.chance(0.1):
@@ -100,7 +102,7 @@ def paragraph(ctx: Ctx, text: str, size: int | None = None, colour: str | None =
     if align:
         style["text-align"] = align
     tag = "p"
-    if ctx.opaque and ctx.chance(0.4):
+    if ctx.opaque and ctx.chance(0.25):
         tag = "div"
     node = ctx.node(tag, "paragraph", role, style, text=text, bare=True)
     if tag == "div":
@@ -108,7 +110,7 @@ def paragraph(ctx: Ctx, text: str, size: int | None = None, colour: str | None =
     if inline_ok and ctx.chance(0.15) and text.count(" ") > 3:
         words = text.split(" ")
         cut = ctx.rng.randrange(1, len(words) - 2)
-        kind = ctx.rng.choice(("strong", "em", "a", "br", "span"))
+        kind = ctx.rng.choice(("strong", "strong", "a", "br", "br", "span", "span", "em"))
         node.text = " ".join(words[:cut]) + " "
         if kind == "br":
             inline = ctx.node("br", "DROP", "br", bare=True)
@@ -132,7 +134,8 @@ def eyebrow(ctx: Ctx, text: str | None = None, colour: str | None = None) -> Nod
              "color": colour or t.primary, "margin": "0 0 12px 0", "font-family": t.body_font}
     if t.uppercase_eyebrow:
         style["text-transform"] = "uppercase"
-    return ctx.node(ctx.rng.choice(("p", "span", "div")) if not ctx.opaque else "div", "paragraph", "eyebrow", style,
+    return ctx.node(ctx.rng.choice(("p", "span", "span", "div")) if not ctx.opaque else ctx.rng.choice(("div", "span", "p")),
+                    "paragraph", "eyebrow", style,
                     text=text)
 
 
@@ -167,12 +170,27 @@ def button(ctx: Ctx, label: str | None = None, primary: bool = True, colour: str
     else:
         tag = ctx.rng.choice(("a", "a", "a", "button"))
     node = ctx.node(tag, "button", "btn" if primary else "btn2", style, text=label)
+    if ctx.chance(0.35):  # an icon-font glyph after the label: part of the button (DROP)
+        node.children.append(_glyph_i(ctx, ctx.rng.choice(("arrow-right", "chevron-right", "download", "send")),
+                                      {"margin-left": "8px"}))
     if tag == "a":
         node.content["href"] = ctx.rng.choice(("#", "/contact", "/signup", "#pricing", "/download"))
     if tag in ("div", "span", "a"):
         ctx.cue(node, CUE_BUTTON)
     if tag == "button":
         style["border-style"] = "solid"
+    return node
+
+
+def _glyph_i(ctx: Ctx, name: str, style: dict, role: str = "glyph", prefix: str = "bi bi-",
+             picture: str | None = None) -> Node:
+    """An icon-font glyph `<i class="bi bi-arrow-right">` inside a button, link or list item (DROP)."""
+    style = dict({"display": "inline-block", "width": "1em", "height": "1em"}, **style)
+    if picture is not None:
+        style["background"] = f"url('{pictures.data_uri(picture)}') center/contain no-repeat"
+    node = ctx.node("i", "DROP", role, style, bare=True)
+    if not ctx.opaque:
+        node.classes = prefix.split() [:-1] + [prefix.split()[-1] + name]
     return node
 
 
@@ -195,7 +213,7 @@ def icon(ctx: Ctx, size: int | None = None, colour: str | None = None, name: str
     colour = colour or t.primary
     name = name or ctx.rng.choice(pictures.FEATURE_GLYPHS)
     markup = pictures.glyph(name, colour, size)
-    kind = ctx.rng.choice(("svg", "svg", "i", "img"))
+    kind = ctx.rng.choices(("svg", "i", "img"), (0.3, 0.6, 0.1))[0]
     if kind == "svg":
         node = ctx.node("svg", "icon", "icon", {"display": "block", "width": px(size), "height": px(size)},
                         bare=True)
@@ -213,19 +231,19 @@ def icon(ctx: Ctx, size: int | None = None, colour: str | None = None, name: str
         node = ctx.node("img", "icon", "icon", {"display": "block", "width": px(size), "height": px(size)})
         node.attrs.update({"src": pictures.data_uri(markup), "width": str(size), "height": str(size)})
         node.content["src"] = ctx.src_token("svg")
-        if ctx.chance(0.5):
+        if ctx.chance(0.7):
             node.content["alt"] = name
         ctx.cue(node, CUE_PICTURE_SIZE)
     if badge is None:
         badge = ctx.chance(0.3)
     if badge:  # a tinted circle/square around the glyph: merges into the icon (it adds a background)
         pad = ctx.rng.choice((10, 12, 16))
-        box = ctx.node("div", "wrapper", "icon-box",
+        box = ctx.node("span" if ctx.chance(0.4) else "div", "wrapper", "icon-box",
                        {"display": "inline-flex", "padding": px(pad), "margin-bottom": "16px",
                         "background-color": design.hsl(t.hue, 0.6, 0.25 if t.dark else 0.93),
                         "border-radius": ctx.rng.choice(("50%", px(t.radius), "12px"))}, [node])
         return box
-    if ctx.chance(0.15):  # a box that adds nothing visible: DROP
+    if ctx.chance(0.08):  # a box that adds nothing visible: DROP
         return ctx.node("div", "DROP", "icon-holder", {}, [node])
     node.style["margin-bottom"] = "16px"
     return node
@@ -253,7 +271,7 @@ def image(ctx: Ctx, w: int, h: int, kind: str = "photo", radius: int | None = No
     node = ctx.node("img", "image", role, style)
     node.attrs["src"] = pictures.data_uri(svg)
     node.content["src"] = ctx.src_token()
-    if ctx.chance(0.6):
+    if ctx.chance(0.85):
         node.content["alt"] = design.short_title(ctx.rng)
     ctx.cue(node, CUE_PICTURE_SIZE)
     return node
@@ -364,15 +382,20 @@ def social(ctx: Ctx, colour: str | None = None, size: int = 22) -> Node:
     """A row of social links: the social element; links and icons DROP."""
     colour = colour or ctx.theme.muted
     links = []
+    font = ctx.chance(0.6)
     for name in ctx.rng.sample(pictures.SOCIAL_GLYPHS, ctx.rng.randint(3, 4)):
         a = ctx.node("a", "DROP", "social-link", {"display": "inline-flex"}, bare=True)
         a.content["href"] = f"https://{name}.com/{design.token(ctx.rng, 6)}"
-        svg = ctx.node("svg", "DROP", "social-icon", {"width": px(size), "height": px(size)}, bare=True)
-        inner = pictures.glyph(name, colour, size).split(">", 1)[1].rsplit("</svg>", 1)[0]
-        svg.attrs.update({"xmlns": "http://www.w3.org/2000/svg", "viewBox": "0 0 24 24"})
-        svg.inner_markup = inner
-        svg.content["svg"] = inner[:200]
-        a.children.append(svg)
+        if font:  # <a><i class="fab fa-twitter"></i></a>
+            a.children.append(_glyph_i(ctx, name, {"width": px(size), "height": px(size)}, role="social-icon",
+                                       prefix="fab fa-", picture=pictures.glyph(name, colour, size)))
+        else:
+            svg = ctx.node("svg", "DROP", "social-icon", {"width": px(size), "height": px(size)}, bare=True)
+            inner = pictures.glyph(name, colour, size).split(">", 1)[1].rsplit("</svg>", 1)[0]
+            svg.attrs.update({"xmlns": "http://www.w3.org/2000/svg", "viewBox": "0 0 24 24"})
+            svg.inner_markup = inner
+            svg.content["svg"] = inner[:200]
+            a.children.append(svg)
         links.append(a)
     return ctx.node("div", "social", "social",
                     {"display": "flex", "gap": "14px", "margin-top": "16px"}, links)

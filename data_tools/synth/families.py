@@ -14,7 +14,7 @@ import random
 from data_tools.synth import design
 
 FAMILIES = ("grid_framework", "utility_first", "component_kit", "bem", "hashed", "compact", "semantic")
-FAMILY_WEIGHTS = (0.21, 0.18, 0.11, 0.14, 0.18, 0.13, 0.05)
+FAMILY_WEIGHTS = (0.21, 0.18, 0.11, 0.13, 0.17, 0.11, 0.09)
 MIX_SHARE = 0.22  # share of sections (whose family has partners) that mix in a second family
 PARTNERS = {  # main family -> (second family, weight): layout stays main, content may take the second
     "grid_framework": (("bem", 0.6), ("hashed", 0.25), ("utility_first", 0.15)),

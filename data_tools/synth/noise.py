@@ -15,7 +15,7 @@ from data_tools.synth.nodes import COMPOUND, Node, apply_chain_rules, elements_o
 
 CONTAINERS = frozenset(("section", "column", "wrapper"))
 CONTENT = frozenset(("heading", "paragraph", "button", "icon", "image", "counter"))
-BOX_TAGS = frozenset(("div", "section", "article", "footer", "form"))
+BOX_TAGS = frozenset(("div", "section", "article", "header", "footer", "form"))
 INTERACTIVE = frozenset(("a", "button", "form", "iframe", "input", "textarea", "select", "video"))
 FLOW_KEYS = ("display", "flex-direction", "flex-wrap", "gap", "justify-content", "align-items")
 # chain depth around a block: 1 wrapper most often, up to 4 (section > wrap > container > inner ...)
@@ -204,7 +204,7 @@ def _dress_grid(ctx: Ctx, grid_node: Node) -> None:
                       "height": "100%", "box-sizing": "border-box"}
         for cell in cells:
             _nest(ctx, cell, roles, [card_style] if carded else None)
-    if ctx.chance(0.4) and not any(_subtree_tags(c) & INTERACTIVE for c in cells):  # a link around each card
+    if ctx.chance(0.12) and not any(_subtree_tags(c) & INTERACTIVE for c in cells):  # a link around each card
         for cell in cells:
             link = _wrap_one(ctx, cell, "a", "link", {"display": "block", "text-decoration": "none",
                                                        "color": "inherit", "height": "100%"}, action="column")
@@ -241,10 +241,10 @@ def _boxes_around_content(ctx: Ctx, root: Node) -> None:
     for node in list(preorder(root)):
         parent = node.parent
         if node.action not in CONTENT or parent is None or not _is_plain_box(parent) or _under_compound(node) \
-                or node.style.get("position") == "absolute" or not ctx.chance(0.07):
+                or node.style.get("position") == "absolute" or not ctx.chance(0.09):
             continue
         depth = ctx.rng.choice((1, 1, 2))
-        visible = ctx.chance(0.5)
+        visible = ctx.chance(0.7)
         for level in range(depth):
             style = {}
             if visible and level == 0:
@@ -260,7 +260,7 @@ def _links_around_images(ctx: Ctx, root: Node) -> None:
     for node in list(preorder(root)):
         if node.action != "image" or node.parent is None or _in_prop_or_hidden(node):
             continue
-        if node.parent.action in ("grid",) or not ctx.chance(0.4):
+        if node.parent.action in ("grid",) or not ctx.chance(0.12):
             continue
         if any(a.tag == "a" for a in _ancestors(node)):
             continue
@@ -298,7 +298,7 @@ def svg_icon(ctx: Ctx, size: int, colour: str, role: str = "svg") -> Node:
 
 def _inline_svg_icons(ctx: Ctx, root: Node) -> None:
     """An svg glyph before the heading of some blocks that have no icon yet."""
-    if not ctx.chance(0.25):
+    if not ctx.chance(0.35):
         return
     for node in list(preorder(root)):
         if not _is_plain_box(node) or _under_compound(node) or node.action == "section":
@@ -316,7 +316,7 @@ def _inline_spans(ctx: Ctx, root: Node) -> None:
             continue
         words = node.text.split(" ")
         cut = ctx.rng.randrange(1, len(words) - 2)
-        kind = ctx.rng.choice(("a", "a", "span", "strong"))
+        kind = ctx.rng.choice(("a", "span", "span", "strong"))
         if kind == "a" and any(a.tag == "a" for a in _ancestors(node)):
             kind = "span"  # a link inside a link: the html parser would split the outer one
         inline = ctx.node(kind, "DROP", "inline", {"color": ctx.theme.primary} if kind == "a" else {},
@@ -331,7 +331,7 @@ def _inline_spans(ctx: Ctx, root: Node) -> None:
 
 def _title_links(ctx: Ctx, root: Node) -> None:
     """`<h3><a href>Title</a></h3>` in the cells of a grid: the link is an inline part of the heading (DROP)."""
-    if not ctx.chance(0.3):
+    if not ctx.chance(0.1):
         return
     for node in list(preorder(root)):
         if node.action != "heading" or node.children or not node.text or node.tag in ("a", "button") \
@@ -348,11 +348,11 @@ def _title_links(ctx: Ctx, root: Node) -> None:
 def _spacers_and_decoration(ctx: Ctx, root: Node) -> None:
     t = ctx.theme
     boxes = [n for n in preorder(root) if _is_plain_box(n) and not _under_compound(n) and n.children]
-    if ctx.chance(0.25) and boxes:  # an empty spacer div
+    if ctx.chance(0.12) and boxes:  # an empty spacer div
         parent = ctx.rng.choice(boxes)
         spacer = ctx.node("div", "DROP", "spacer", {"height": px(ctx.rng.choice((16, 24, 32, 48)))})
         _insert(parent, ctx.rng.randint(1, len(parent.children)), spacer)
-    if ctx.chance(0.15):  # a decorative shape drawn by an empty div (a pseudo-element in real markup)
+    if ctx.chance(0.08):  # a decorative shape drawn by an empty div (a pseudo-element in real markup)
         size = ctx.rng.choice((160, 220, 300))
         side = ctx.rng.choice(("left", "right"))
         deco = ctx.node("div", "DROP", "deco", {"position": "absolute", "width": px(size), "height": px(size),
@@ -378,7 +378,7 @@ def _hidden_nodes(ctx: Ctx, root: Node) -> None:
     """Content hidden in the screenshot is DROP: a skip link, a d-none block, a closed modal."""
     t = ctx.theme
     props = sum(1 for c in root.children if c.action.startswith("PROP_"))
-    if ctx.chance(0.15):
+    if ctx.chance(0.04):
         skip = ctx.node("a", "DROP", "skip-link", {"position": "absolute", "width": "1px", "height": "1px",
                                                    "overflow": "hidden", "clip": "rect(0 0 0 0)",
                                                    "white-space": "nowrap"}, text="Skip to content")
