@@ -70,7 +70,7 @@ def model_config() -> ConfigDict:
         "dit_layers": 12,             # denoiser blocks (adaLN-Zero per slot)
         "dit_cross_attn": True,       # denoiser blocks also attend to the patches
         "box_patch_bias": True,       # ... with a learned bias towards the patches inside each slot's box
-        "box_pixels": 8,              # each slot also reads the screenshot under its box, k x k pixels (0: off)
+        "box_pixels": 8,              # each slot also reads the screenshot under its box: k x k cells (0: off)
         "presence_head": True,        # multi-label element-type presence (loss.presence_weight)
         "dtype": "bfloat16",          # compute dtype; parameters stay float32
         "attention": "",              # jax.nn.dot_product_attention implementation: "" (JAX picks), xla, cudnn

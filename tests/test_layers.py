@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from dlt_jax.models.layers import (TREE_RELATIONS, AdaLNZeroBlock, Attention, box_pixels, boxes_cover_patches, key_mask,
-                                   patch_centers, tree_relations)
+from dlt_jax.models.layers import (TREE_RELATIONS, AdaLNZeroBlock, Attention, box_pixel_stats, box_pixels,
+                                   boxes_cover_patches, key_mask, patch_centers, tree_relations)
 
 
 def test_adaln_zero_blocks_are_the_identity_at_init():
@@ -69,5 +69,11 @@ def test_box_pixels_reads_the_screenshot_pixels_under_each_box_from_the_patches(
     w, h = cols * p, rows * p
     box = np.array([(x0 + x1) / 2 / w, (y0 + y1) / 2 / h, (x1 - x0) / w, (y1 - y0) / h]) * 2 - 1
     got = box_pixels(jnp.asarray(patches[None]), jnp.asarray([[rows, cols]]), jnp.asarray(box[None, None], jnp.float32), k)
-    assert got.shape == (1, 1, k * k * 3)
-    np.testing.assert_array_equal(np.asarray(got).reshape(k, k, 3), image[y0 + 1:y1:2, x0 + 1:x1:2])
+    assert got.shape == (1, 1, k, k, 3)
+    np.testing.assert_array_equal(np.asarray(got)[0, 0], image[y0 + 1:y1:2, x0 + 1:x1:2])
+    # 2 x 2 cells of 2 x 2 samples each: each cell's mean and spread of the same pixels
+    stats = np.asarray(box_pixel_stats(jnp.asarray(patches[None]), jnp.asarray([[rows, cols]]),
+                                       jnp.asarray(box[None, None], jnp.float32), 2, samples=2)).reshape(2, 2, 6)
+    cells = image[y0 + 1:y1:2, x0 + 1:x1:2].reshape(2, 2, 2, 2, 3)
+    np.testing.assert_allclose(stats[..., :3], cells.mean(axis=(1, 3)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(stats[..., 3:], cells.std(axis=(1, 3)), rtol=1e-5, atol=1e-6)

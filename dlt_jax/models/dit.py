@@ -6,10 +6,10 @@ masks (which values are given). Each block is modulated per slot by
 bias) and optionally to the screenshot patches; with `box_patch_bias` that
 cross-attention gets a learned per-head bias towards the patches inside the slot's
 (noisy or given) box, so a node can read the pixels it is drawn with. With
-`box_pixels = k` the slot token also gets the screenshot's raw pixels under its box
-(a `k x k` RoI sample of the patches, a learned null token when the screenshot is
-dropped): text size, fill colour and texture reach the slot without going through
-attention.
+`box_pixels = k` the slot token also gets the screenshot's pixels under its box (mean
+and spread of each cell of a `k x k` grid over the box, gathered from the patches; a
+learned null token when the screenshot is dropped): text size, fill colour and
+texture reach the slot without going through attention.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from dlt_jax.models.layers import (AdaLNZeroBlock, FinalLayer, TimeEmbedding, TreeBias, box_pixels, boxes_cover_patches,
-                                   key_mask, masked_mean, zeros_init)
+from dlt_jax.models.layers import (AdaLNZeroBlock, FinalLayer, TimeEmbedding, TreeBias, box_pixel_stats,
+                                   boxes_cover_patches, key_mask, masked_mean, zeros_init)
 
 
 class Denoiser(nnx.Module):
@@ -35,7 +35,7 @@ class Denoiser(nnx.Module):
         self.gen_box_embed = nnx.Linear(4, dim, dtype=dtype, rngs=rngs)
         self.time = TimeEmbedding(dim, dtype=dtype, rngs=rngs)
         self.box_pixels = box_pixels
-        self.pixel_embed = (nnx.Linear(box_pixels * box_pixels * pixel_dim, dim, dtype=dtype, rngs=rngs)
+        self.pixel_embed = (nnx.Linear(box_pixels * box_pixels * 2 * pixel_dim, dim, dtype=dtype, rngs=rngs)
                             if box_pixels else None)
         self.pixel_null = nnx.Param(jax.random.normal(rngs.params(), (dim,)) * 0.02) if box_pixels else None
         self.tree_bias = TreeBias(num_heads, rngs=rngs)
@@ -64,7 +64,7 @@ class Denoiser(nnx.Module):
         if self.pixel_embed is not None:
             if pixels is None or image_grid is None or image_present is None:
                 raise ValueError("model.box_pixels needs the raw screenshot patches (model.vision.encoder='vit')")
-            seen = self.pixel_embed(box_pixels(pixels, image_grid, noisy_boxes, self.box_pixels).astype(x.dtype))
+            seen = self.pixel_embed(box_pixel_stats(pixels, image_grid, noisy_boxes, self.box_pixels).astype(x.dtype))
             null = self.pixel_null[...].astype(x.dtype)
             x = x + jnp.where(image_present[:, None, None], seen, null)
         condition = self.time(u)[:, None, :] + c_g[:, None, :] + c_i

@@ -198,10 +198,10 @@ def boxes_cover_patches(boxes: jax.Array, centers: jax.Array) -> jax.Array:
 
 
 def box_pixels(patches: jax.Array, image_grid: jax.Array, boxes: jax.Array, k: int) -> jax.Array:
-    """The screenshot's pixels under each box, on a `k x k` grid (nearest pixel, an RoI sample).
+    """The screenshot's pixels under each box, on a `k x k` grid of cell centres (nearest pixel).
 
     patches `b m (p p 3)` raw pixels of a row-major `rows x cols` patch grid (the pipeline's), image_grid
-    `b 2` (rows, cols), boxes `b n 4` (cx, cy, w, h) in [-1, 1] -> `b n (k k 3)`. Read straight from the
+    `b 2` (rows, cols), boxes `b n 4` (cx, cy, w, h) in [-1, 1] -> `b n k k 3`. Read straight from the
     patches, so the sample costs a gather and no image is rebuilt.
     """
     b, m, d = patches.shape
@@ -220,7 +220,18 @@ def box_pixels(patches: jax.Array, image_grid: jax.Array, boxes: jax.Array, k: i
     inner = ((py % p)[..., :, None] * p + (px % p)[..., None, :]) * 3
     flat = (jnp.minimum(patch, m - 1) * d + inner)[..., None] + jnp.arange(3)        # b n k k 3
     values = jnp.take_along_axis(patches.reshape(b, m * d), flat.reshape(b, -1), axis=1)
-    return values.reshape(*boxes.shape[:2], k * k * 3)
+    return values.reshape(*boxes.shape[:2], k, k, 3)
+
+
+def box_pixel_stats(patches: jax.Array, image_grid: jax.Array, boxes: jax.Array, k: int,
+                    samples: int = 4) -> jax.Array:
+    """Per cell of a `k x k` grid over each box, the mean and standard deviation of its pixels
+    (`samples x samples` of them): ink density, fill colour and texture, robust to where strokes fall.
+    Same inputs as `box_pixels` -> `b n (k k 6)`."""
+    points = box_pixels(patches, image_grid, boxes, k * samples)                      # b n (k s) (k s) 3
+    cells = points.reshape(*points.shape[:2], k, samples, k, samples, 3)
+    mean, std = cells.mean(axis=(3, 5)), cells.std(axis=(3, 5))                       # b n k k 3
+    return jnp.concatenate([mean, std], axis=-1).reshape(*points.shape[:2], k * k * 6)
 
 
 def masked_mean(x: jax.Array, valid: jax.Array) -> jax.Array:
