@@ -24,8 +24,8 @@ import time
 import uuid
 from collections.abc import Iterator
 
-from data_tools.synth.dataset import (SPLIT_NAMES, SynthSettings, WriteSummary, _write_config, parse_splits,
-                                      render_examples, report_skipped, write_example)
+from data_tools.synth.dataset import (SPLIT_NAMES, SynthSettings, WriteSummary, parse_splits, render_examples,
+                                      report_skipped, write_config, write_example)
 
 try:
     import apache_beam as beam
@@ -113,7 +113,7 @@ def run_pipeline(out: str, num: int, seed: int, splits: tuple[float, ...] = (0.9
         else:
             written[split].append(ident)
             total_bytes += counted
-    _write_config(out, written)
+    write_config(out, written)
     return WriteSummary(written, skipped, time.perf_counter() - began, total_bytes)
 
 

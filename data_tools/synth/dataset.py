@@ -243,11 +243,11 @@ def write_dataset(out: str, num: int, seed: int, splits: tuple[float, ...] = (0.
         if workers > 1:
             pool.close()  # workers exit normally, closing their browsers
             pool.join()
-    _write_config(out, written)
+    write_config(out, written)
     return WriteSummary(written, skipped, time.perf_counter() - began, total_bytes)
 
 
-def _write_config(out: str, written: dict[str, list[str]]) -> None:
+def write_config(out: str, written: dict[str, list[str]]) -> None:
     """dataset_config.yaml lists every example id found under each split folder (so reruns that add examples merge)."""
     splits = {}
     for name in written:
