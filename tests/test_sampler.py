@@ -250,7 +250,8 @@ def tiny_network():
         return Conditions(jnp.asarray(rng.normal(size=(2, MAX_PATCHES, d)), jnp.float32), batch["patch_valid"],
                           jnp.asarray(rng.uniform(size=(2, MAX_PATCHES, 2)), jnp.float32),
                           jnp.asarray(rng.normal(size=(2, 16, d)), jnp.float32),
-                          jnp.asarray(rng.normal(size=(2, d)), jnp.float32), jnp.zeros((2, 16, 16), jnp.int32))
+                          jnp.asarray(rng.normal(size=(2, d)), jnp.float32), jnp.zeros((2, 16, 16), jnp.int32),
+                          batch["patches"], batch["image_grid"], jnp.ones((2,), bool))  # pixels for box_pixels
 
     return graphdef, params, batch, conditions(), conditions()
 
