@@ -15,8 +15,8 @@ from data_tools.synth.archetypes import ARCHETYPES
 from data_tools.synth.blocks import Ctx
 from data_tools.synth.noise import add_noise
 from data_tools.synth.nodes import Node, apply_chain_rules, layout_of, link_parents, preorder, to_html, to_html_object
-from dlt_jax.layout.jsonio import JsonObject
 from dlt_jax.layout import LayoutError, decode_layout, encode_layout, parse_html
+from dlt_jax.layout.jsonio import JsonObject
 
 MAX_NODES = 128
 SPELLINGS = ("dot", "at", "mixed")
@@ -88,7 +88,7 @@ def _build(rng: random.Random, name: str, width: int | None, ident: str, markup:
         drawn = list(markup)
     spelling = rng.choices(SPELLINGS, SPELLING_WEIGHTS)[0]
     namer = families.Namer(rng, drawn, BLOCK_NAMES[name])
-    ctx = _CueCtx(rng, theme, namer, spelling)
+    ctx = Ctx(rng, theme, namer, spelling)
     root = ARCHETYPES[name](ctx)
     add_noise(ctx, root)
     apply_chain_rules(root)
@@ -104,15 +104,6 @@ def _build(rng: random.Random, name: str, width: int | None, ident: str, markup:
     return SynthExample(id=ident, category=name, width=theme.width, page_html=page, html_object=to_html_object(root),
                         layout=layout_of(root), actions=[n.action for n in nodes], visual_cues=cues,
                         family=drawn[0], families=drawn, spelling=spelling)
-
-
-class _CueCtx(Ctx):
-    """Blocks call `cue` where the tag leaves the type open; whether the classes decide it is known
-    only once the node's classes are final, so every candidate is kept and `_build` filters."""
-
-    def cue(self, node: Node, cue: str) -> Node:
-        node.cues.append(cue)
-        return node
 
 
 def _spell(rng: random.Random, node: Node, habit: str) -> str:

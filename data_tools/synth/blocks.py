@@ -1,8 +1,9 @@
 """Building blocks shared by the archetypes: headings, buttons, pictures, grids...
 
-Each block returns `Node`s labelled by CONVENTIONS.md. In the opaque naming
-habit, tags are chosen so the type is decidable only from the rendering, and
-the block records which visual cue decides it.
+Each block returns `Node`s labelled by CONVENTIONS.md. In opaque markup families,
+tags are chosen so the type is decidable only from the rendering. A block names
+the visual cue that decides a node wherever the tag leaves the type open; the
+generator keeps the cue only if the node's classes do not tell the type either.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import random
 
 from data_tools.synth import design, pictures
-from data_tools.synth.design import Namer, Theme
+from data_tools.synth.design import Theme
+from data_tools.synth.families import Namer
 from data_tools.synth.nodes import Node
 
 CUE_HEADING = "styled_text_heading"        # a div/span/p drawn as a title
@@ -28,7 +30,7 @@ CUE_MAP = "map_drawing"                    # an opaque div whose background is a
 
 
 class Ctx:
-    """Per-example state: rng, theme, naming habit, key spelling."""
+    """Per-example state: rng, theme, markup families (namer), key spelling."""
 
     def __init__(self, rng: random.Random, theme: Theme, namer: Namer, spelling: str):
         self.rng, self.theme, self.namer, self.spelling = rng, theme, namer, spelling
@@ -45,8 +47,9 @@ class Ctx:
         return node
 
     def cue(self, node: Node, cue: str) -> Node:
-        if self.opaque:
-            node.cues.append(cue)
+        """Records a candidate cue: the tag leaves the type open (whether the classes decide it is known
+        only once they are final, so the generator filters)."""
+        node.cues.append(cue)
         return node
 
     def chance(self, p: float) -> bool:
@@ -190,7 +193,7 @@ def _glyph_i(ctx: Ctx, name: str, style: dict, role: str = "glyph", prefix: str 
         style["background"] = f"url('{pictures.data_uri(picture)}') center/contain no-repeat"
     node = ctx.node("i", "DROP", role, style, bare=True)
     if not ctx.opaque:
-        node.classes = prefix.split() [:-1] + [prefix.split()[-1] + name]
+        node.classes = prefix.split()[:-1] + [prefix.split()[-1] + name]
     return node
 
 

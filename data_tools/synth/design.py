@@ -148,8 +148,8 @@ def stat_figure(rng: random.Random) -> str:
                        f"${rng.randint(2, 90)}B", f"{rng.randint(10, 99)}"))
 
 
-def token(rng: random.Random, n: int = 6) -> str:
-    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(n))
+def token(rng: random.Random, n: int = 6, alphabet: str = "abcdefghijklmnopqrstuvwxyz0123456789") -> str:
+    return "".join(rng.choice(alphabet) for _ in range(n))
 
 
 # --- compact css classes and keys ----------------------------------------------
@@ -207,10 +207,3 @@ def spelling_for(classes: list[str], preferred: str) -> str:
         return "dot"
     raise ValueError(f"classes {classes} cannot be spelled in any key style")
 
-
-def __getattr__(name: str):
-    """`design.Namer` moved to `families.Namer`; kept importable for `from design import Namer`."""
-    if name == "Namer":
-        from data_tools.synth.families import Namer
-        return Namer
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

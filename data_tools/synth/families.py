@@ -231,6 +231,7 @@ _UTIL_PREFIXED = ("md:px-8", "lg:px-8", "sm:py-32", "md:text-5xl", "lg:text-6xl"
                   "md:grid-cols-2", "lg:max-w-none", "xl:px-0", "group-hover:opacity-75", "sm:w-auto")
 
 _HASH_ALPHA = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_MODULE_HASH_ALPHA = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _HASH_STYLES = ("emotion", "styled", "modules", "mangled")
 _HASH_WEIGHTS = (0.3, 0.25, 0.3, 0.15)
 
@@ -337,11 +338,11 @@ class Namer:
             return list(self.hash_memo[role])
         if self.hash_style == "modules":  # Hero_title__a8f3 / styles_card__3kQ2x: the role word survives
             stem = rng.choice((self.block.capitalize() + "_", "styles_", self.block + "-module_"))
-            made = [f"{stem}{_camel(role)}__{_hash(rng, rng.choice((4, 5)))}"]
+            made = [f"{stem}{_camel(role)}__{design.token(rng, rng.choice((4, 5)), _MODULE_HASH_ALPHA)}"]
             if kind in _TELLING_KINDS:
                 self.telling_words.update(made)
         elif self.hash_style == "styled":  # sc-<component id> <hash>
-            made = ["sc-" + _hash(rng, 6, _HASH_ALPHA)] + ([_hash(rng, 6, _HASH_ALPHA)] if rng.random() < 0.7 else [])
+            made = ["sc-" + design.token(rng, 6, _HASH_ALPHA)] + ([design.token(rng, 6, _HASH_ALPHA)] if rng.random() < 0.7 else [])
         elif self.hash_style == "emotion":
             made = ["css-" + design.token(rng, rng.choice((5, 6, 7))) for _ in range(rng.choice((1, 1, 1, 2)))]
         else:
@@ -379,10 +380,6 @@ def _compact(rng: random.Random, style: dict[str, str]) -> list[str]:
     if out and rng.random() < 0.1:
         out.append(f"fs_{rng.choice(('1.125', '0.875', '1.5'))}r")  # decimal: not writable in dot spelling
     return out
-
-
-def _hash(rng: random.Random, n: int, alphabet: str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHJKMNPQRSTUVWXYZ") -> str:
-    return "".join(rng.choice(alphabet) for _ in range(n))
 
 
 def _camel(role: str) -> str:
