@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from data_tools.synth import design, pictures
-from data_tools.synth.blocks import (_glyph_i, CUE_FULL_BG, CUE_HEIGHTS, CUE_LINK, CUE_MAP, CUE_QR, Ctx, bullet_list,
-                                     button, button_group, card, column, container, counter, divider, eyebrow,
-                                     flatten, grid, heading, icon, image, intro, paragraph, px, section_root,
-                                     social, stack)
+from data_tools.synth.blocks import (CUE_FULL_BG, CUE_HEIGHTS, CUE_LINK, CUE_MAP, CUE_QR, Ctx, bullet_list, button,
+                                     button_group, card, column, container, counter, divider, eyebrow, flatten,
+                                     glyph_i, grid, heading, icon, image, inline_svg, intro, paragraph, px,
+                                     section_root, social, stack)
 from data_tools.synth.nodes import Node
 
 WHITE_MUTED = "rgba(255,255,255,0.85)"
@@ -190,7 +190,7 @@ def _text_link(ctx: Ctx) -> Node:
     node.content["href"] = "#"
     if ctx.chance(0.4):  # an icon-font arrow after the label: part of the link (DROP)
         node.text = node.text.rstrip(" →")
-        node.children.append(_glyph_i(ctx, "arrow-right", {"margin-left": "6px"}))
+        node.children.append(glyph_i(ctx, "arrow-right", {"margin-left": "6px"}))
     return ctx.cue(node, CUE_LINK)
 
 
@@ -294,10 +294,7 @@ def _carousel(ctx: Ctx, slides: list[Node], visible: int, gap: int = 24, dots: b
                                                       "border": "0", "background-color": "#ffffff",
                                                       "box-shadow": "0 2px 10px rgba(0,0,0,0.2)"})
             svg = ctx.node("svg", "DROP", "arrow", {"width": "20px", "height": "20px", "transform": "scaleX(-1)" if side == "prev" else "none"}, bare=True)
-            svg.attrs.update({"xmlns": "http://www.w3.org/2000/svg", "viewBox": "0 0 24 24"})
-            svg.inner_markup = pictures.glyph("arrow", "#333").split(">", 1)[1].rsplit("</svg>", 1)[0]
-            svg.content["svg"] = svg.inner_markup[:200]
-            arrow.children.append(svg)
+            arrow.children.append(inline_svg(svg, pictures.glyph("arrow", "#333")))
             parts.append(arrow)
     if dots:
         dot_nodes = []
@@ -735,9 +732,7 @@ def _store_badge(ctx: Ctx, store: str) -> Node:
                                                     "font-family": ctx.theme.body_font})
     badge.content["href"] = f"https://{'apps.apple.com' if store == 'apple' else 'play.google.com'}/app/{design.token(ctx.rng, 8)}"
     glyph = ctx.node("svg", "DROP", "store-icon", {"width": "24px", "height": "24px"}, bare=True)
-    glyph.attrs.update({"xmlns": "http://www.w3.org/2000/svg", "viewBox": "0 0 24 24"})
-    glyph.inner_markup = pictures.glyph(store, "#ffffff").split(">", 1)[1].rsplit("</svg>", 1)[0]
-    glyph.content["svg"] = glyph.inner_markup[:200]
+    inline_svg(glyph, pictures.glyph(store, "#ffffff"))
     label = ctx.node("span", "DROP", "store-label", {"font-size": "15px", "font-weight": "600"},
                      text="App Store" if store == "apple" else "Google Play", bare=True)
     badge.children = [glyph, label]
@@ -753,9 +748,7 @@ def _qr(ctx: Ctx, size: int) -> Node:
         node.content["src"] = ctx.src_token("png")
     elif roll == 1:
         node = ctx.node("svg", "qr", "qr", {"width": px(size), "height": px(size), "display": "block"})
-        node.attrs.update({"xmlns": "http://www.w3.org/2000/svg", "viewBox": f"0 0 {size} {size}"})
-        node.inner_markup = svg.split(">", 1)[1].rsplit("</svg>", 1)[0]
-        node.content["svg"] = node.inner_markup[:200]
+        inline_svg(node, svg, view_box=f"0 0 {size} {size}")
     else:
         node = ctx.node("div", "qr", "qr", {"width": px(size), "height": px(size),
                                             "background": f"url('{pictures.data_uri(svg)}') center/contain no-repeat"})

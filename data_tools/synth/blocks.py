@@ -64,6 +64,17 @@ def px(value: float) -> str:
     return f"{round(value)}px"
 
 
+def inline_svg(node: Node, markup: str, view_box: str = "0 0 24 24", size: int | None = None) -> Node:
+    """Makes an `svg` node draw `markup` (an `<svg>` document) inline: its inner markup, namespace and
+    view box (and pixel size), with the start of the markup as the html object's `svg` content."""
+    node.attrs.update({"xmlns": "http://www.w3.org/2000/svg", "viewBox": view_box})
+    if size is not None:
+        node.attrs.update({"width": str(size), "height": str(size)})
+    node.inner_markup = markup.split(">", 1)[1].rsplit("</svg>", 1)[0]
+    node.content["svg"] = node.inner_markup[:200]
+    return node
+
+
 # --- text ----------------------------------------------------------------------
 
 def heading(ctx: Ctx, text: str, level: int = 2, size: int | None = None, colour: str | None = None,
@@ -174,7 +185,7 @@ def button(ctx: Ctx, label: str | None = None, primary: bool = True, colour: str
         tag = ctx.rng.choice(("a", "a", "a", "button"))
     node = ctx.node(tag, "button", "btn" if primary else "btn2", style, text=label)
     if ctx.chance(0.35):  # an icon-font glyph after the label: part of the button (DROP)
-        node.children.append(_glyph_i(ctx, ctx.rng.choice(("arrow-right", "chevron-right", "download", "send")),
+        node.children.append(glyph_i(ctx, ctx.rng.choice(("arrow-right", "chevron-right", "download", "send")),
                                       {"margin-left": "8px"}))
     if tag == "a":
         node.content["href"] = ctx.rng.choice(("#", "/contact", "/signup", "#pricing", "/download"))
@@ -185,7 +196,7 @@ def button(ctx: Ctx, label: str | None = None, primary: bool = True, colour: str
     return node
 
 
-def _glyph_i(ctx: Ctx, name: str, style: dict, role: str = "glyph", prefix: str = "bi bi-",
+def glyph_i(ctx: Ctx, name: str, style: dict, role: str = "glyph", prefix: str = "bi bi-",
              picture: str | None = None) -> Node:
     """An icon-font glyph `<i class="bi bi-arrow-right">` inside a button, link or list item (DROP)."""
     style = dict({"display": "inline-block", "width": "1em", "height": "1em"}, **style)
@@ -220,11 +231,7 @@ def icon(ctx: Ctx, size: int | None = None, colour: str | None = None, name: str
     if kind == "svg":
         node = ctx.node("svg", "icon", "icon", {"display": "block", "width": px(size), "height": px(size)},
                         bare=True)
-        svg_inner = markup.split(">", 1)[1].rsplit("</svg>", 1)[0]
-        node.attrs.update({"xmlns": "http://www.w3.org/2000/svg", "viewBox": "0 0 24 24",
-                           "width": str(size), "height": str(size)})
-        node.inner_markup = svg_inner
-        node.content["svg"] = svg_inner[:200]
+        inline_svg(node, markup, size=size)
     elif kind == "i":
         node = ctx.node("i", "icon", "icon", {"display": "block", "width": px(size), "height": px(size),
                                               "background": f"url('{pictures.data_uri(markup)}') center/contain no-repeat"})
@@ -390,15 +397,11 @@ def social(ctx: Ctx, colour: str | None = None, size: int = 22) -> Node:
         a = ctx.node("a", "DROP", "social-link", {"display": "inline-flex"}, bare=True)
         a.content["href"] = f"https://{name}.com/{design.token(ctx.rng, 6)}"
         if font:  # <a><i class="fab fa-twitter"></i></a>
-            a.children.append(_glyph_i(ctx, name, {"width": px(size), "height": px(size)}, role="social-icon",
+            a.children.append(glyph_i(ctx, name, {"width": px(size), "height": px(size)}, role="social-icon",
                                        prefix="fab fa-", picture=pictures.glyph(name, colour, size)))
         else:
             svg = ctx.node("svg", "DROP", "social-icon", {"width": px(size), "height": px(size)}, bare=True)
-            inner = pictures.glyph(name, colour, size).split(">", 1)[1].rsplit("</svg>", 1)[0]
-            svg.attrs.update({"xmlns": "http://www.w3.org/2000/svg", "viewBox": "0 0 24 24"})
-            svg.inner_markup = inner
-            svg.content["svg"] = inner[:200]
-            a.children.append(svg)
+            a.children.append(inline_svg(svg, pictures.glyph(name, colour, size)))
         links.append(a)
     return ctx.node("div", "social", "social",
                     {"display": "flex", "gap": "14px", "margin-top": "16px"}, links)

@@ -9,8 +9,10 @@ around cards and pictures, inline svg icons and inline spans in text.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from data_tools.synth import design, pictures
-from data_tools.synth.blocks import CUE_DIVIDER, Ctx, px
+from data_tools.synth.blocks import CUE_DIVIDER, Ctx, inline_svg, px
 from data_tools.synth.nodes import COMPOUND, Node, apply_chain_rules, elements_of, link_parents, preorder
 
 CONTAINERS = frozenset(("section", "column", "wrapper"))
@@ -96,22 +98,19 @@ def _owner_node(node: Node, owner: dict) -> Node:
 
 # --- helpers ---------------------------------------------------------------------
 
-def _in_prop_or_hidden(node: Node) -> bool:
-    ancestor = node
+def _ancestors(node: Node) -> Iterator[Node]:
+    ancestor = node.parent
     while ancestor is not None:
-        if ancestor.action.startswith("PROP_") or ancestor.style.get("display") == "none":
-            return True
+        yield ancestor
         ancestor = ancestor.parent
-    return False
+
+
+def _in_prop_or_hidden(node: Node) -> bool:
+    return any(n.action.startswith("PROP_") or n.style.get("display") == "none" for n in (node, *_ancestors(node)))
 
 
 def _under_compound(node: Node) -> bool:
-    ancestor = node.parent
-    while ancestor is not None:
-        if ancestor.action in COMPOUND:
-            return True
-        ancestor = ancestor.parent
-    return False
+    return any(ancestor.action in COMPOUND for ancestor in _ancestors(node))
 
 
 def _is_plain_box(node: Node) -> bool:
@@ -274,26 +273,14 @@ def _links_around_images(ctx: Ctx, root: Node) -> None:
             link.style["position"] = "absolute"
 
 
-def _ancestors(node: Node):
-    ancestor = node.parent
-    while ancestor is not None:
-        yield ancestor
-        ancestor = ancestor.parent
-
-
 # --- noise -----------------------------------------------------------------------
 
 def svg_icon(ctx: Ctx, size: int, colour: str, role: str = "svg") -> Node:
     """An inline svg glyph (an icon element)."""
     name = ctx.rng.choice(pictures.FEATURE_GLYPHS)
-    inner = pictures.glyph(name, colour, size).split(">", 1)[1].rsplit("</svg>", 1)[0]
     node = ctx.node("svg", "icon", role, {"display": "block", "width": px(size), "height": px(size),
                                           "margin-bottom": "12px"}, bare=True)
-    node.attrs.update({"xmlns": "http://www.w3.org/2000/svg", "viewBox": "0 0 24 24", "width": str(size),
-                       "height": str(size)})
-    node.inner_markup = inner
-    node.content["svg"] = inner[:200]
-    return node
+    return inline_svg(node, pictures.glyph(name, colour, size), size=size)
 
 
 def _inline_svg_icons(ctx: Ctx, root: Node) -> None:
