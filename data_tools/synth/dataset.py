@@ -295,8 +295,9 @@ def statistics(examples: list[SynthExample]) -> dict:
         family_classes[example.family] += sum(len(node.classes) for node in tree.nodes)
     return {"examples": len(examples), "nodes": nodes, "actions": actions, "categories": categories,
             "family": family_counts, "mixed": mixes, "family_nodes": family_nodes,
-            "family_classless": family_classless, "family_classes": family_classes, "spelling": spellings, "key_styles": key_styles, "cues": cues,
-            "with_cues": with_cues, "with_duplicate_sibling_keys": duplicate_keys}
+            "family_classless": family_classless, "family_classes": family_classes, "spelling": spellings,
+            "key_styles": key_styles, "cues": cues, "with_cues": with_cues,
+            "with_duplicate_sibling_keys": duplicate_keys}
 
 
 def _has_duplicate_siblings(tree: HtmlTree) -> bool:
@@ -313,17 +314,18 @@ def format_statistics(stats: dict) -> str:
         count = stats["actions"].get(action, 0)
         flag = "   <-- MISSING" if count == 0 else ""
         lines.append(f"  {action:16s} {count:7d}  {100 * count / max(stats['nodes'], 1):5.1f}%{flag}")
-    for title, key in (("category", "categories"), ("markup family (main)", "family"), ("mixed families", "mixed"), ("key spelling habit", "spelling"),
-                       ("node key spelling", "key_styles"), ("visual cue (examples having it)", "cues")):
+    for title, key in (("category", "categories"), ("markup family (main)", "family"), ("mixed families", "mixed"),
+                       ("key spelling habit", "spelling"), ("node key spelling", "key_styles"),
+                       ("visual cue (examples having it)", "cues")):
         lines.append(f"\n{title}")
         for name, count in sorted(stats[key].items(), key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"  {name:34s} {count:6d}  {100 * count / n:5.1f}%" if key != "key_styles" else
                          f"  {name:34s} {count:6d}")
     lines.append("\nclasses per node       nodes  class-less  classes/node")
-    for family in sorted(stats["family_nodes"]) + ["all"]:
-        count = stats["family_nodes"][family] if family != "all" else sum(stats["family_nodes"].values())
-        bare = stats["family_classless"][family] if family != "all" else sum(stats["family_classless"].values())
-        total = stats["family_classes"][family] if family != "all" else sum(stats["family_classes"].values())
+    counts = (stats["family_nodes"], stats["family_classless"], stats["family_classes"])
+    rows = [(family, *(c[family] for c in counts)) for family in sorted(stats["family_nodes"])]
+    rows.append(("all", *(sum(c.values()) for c in counts)))
+    for family, count, bare, total in rows:
         lines.append(f"  {family:18s} {count:7d}  {100 * bare / max(count, 1):9.1f}%  {total / max(count, 1):12.2f}")
     lines.append(f"\nexamples with at least one visual cue: {stats['with_cues']} ({100 * stats['with_cues'] / n:.1f}%)")
     lines.append(f"examples with duplicate sibling keys: {stats['with_duplicate_sibling_keys']} "
