@@ -17,14 +17,8 @@ import os
 import sys
 
 from data_tools.synth import generate_example
-from data_tools.synth.dataset import format_statistics, missing_actions, parse_splits, statistics, write_dataset
-
-
-def _width(text: str) -> int:
-    value = int(text)
-    if not 320 <= value <= 3840:
-        raise argparse.ArgumentTypeError(f"--width {value} outside 320..3840 px")
-    return value
+from data_tools.synth.dataset import (add_example_arguments, format_statistics, missing_actions, parse_splits,
+                                      statistics, write_dataset)
 
 
 def _workers(text: str) -> int:
@@ -48,21 +42,11 @@ def _clean(out: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data_tools.synth", description=__doc__.splitlines()[0])
     parser.add_argument("--out", help="output folder (canonical layout); omit to only generate")
-    parser.add_argument("--num", type=int, required=True, help="number of examples")
-    parser.add_argument("--seed", type=int, default=0, help="data set seed (same seed, same bytes)")
-    parser.add_argument("--start", type=int, default=0, help="first example index (to (re)make a slice)")
-    parser.add_argument("--splits", default="0.9,0.05,0.05", help="train,val,test shares")
-    parser.add_argument("--width", type=_width, default=None,
-                        help="viewport width in px for every example (default: random 1280..1920 each)")
+    add_example_arguments(parser)
     parser.add_argument("--workers", type=_workers, default=1,
                         help="rendering processes, each with its own Chromium (0: one per CPU core; default 1)")
-    parser.add_argument("--chromium", default=None, help="Chromium executable (default: $DLT_CHROMIUM, /usr/bin/chromium)")
-    parser.add_argument("--format", choices=("jpg", "png"), default="jpg", help="screenshot file format")
-    parser.add_argument("--max-side", type=int, default=512, help="scale screenshots so the long side is this (0: keep)")
-    parser.add_argument("--quality", type=int, default=80, help="JPEG quality")
     parser.add_argument("--clean", action="store_true",
                         help="first remove --out's split folders and dataset_config.yaml (other files stay)")
-    parser.add_argument("--keep-html", action="store_true", help="also write each section's html+css (section.html)")
     parser.add_argument("--stats", action="store_true", help="print the action/type/cue frequency table")
     parser.add_argument("--preview", default=None, help="write a contact sheet PNG of the first examples")
     parser.add_argument("--preview-count", type=int, default=12)

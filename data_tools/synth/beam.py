@@ -24,8 +24,8 @@ import time
 import uuid
 from collections.abc import Iterator
 
-from data_tools.synth.dataset import (SPLIT_NAMES, SynthSettings, WriteSummary, parse_splits, render_examples,
-                                      report_skipped, write_config, write_example)
+from data_tools.synth.dataset import (SynthSettings, WriteSummary, add_example_arguments, parse_splits,
+                                      render_examples, report_skipped, write_config, write_example)
 
 try:
     import apache_beam as beam
@@ -104,33 +104,19 @@ def run_pipeline(out: str, num: int, seed: int, splits: tuple[float, ...] = (0.9
     finally:
         if os.path.exists(results_path):
             os.remove(results_path)
-    written: dict[str, list[str]] = {name: [] for name in SPLIT_NAMES[: len(splits)]}
-    skipped: list[tuple[str, str]] = []
-    total_bytes = 0
+    summary = WriteSummary.started(splits)
     for _, ident, split, error, counted in results:  # sorted by index, as the process pool writes them
-        if error is not None:
-            skipped.append((ident, error))
-        else:
-            written[split].append(ident)
-            total_bytes += counted
-    write_config(out, written)
-    return WriteSummary(written, skipped, time.perf_counter() - began, total_bytes)
+        summary.add(ident, split, error, counted)
+    write_config(out, summary.written)
+    summary.seconds = time.perf_counter() - began
+    return summary
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data_tools.synth.beam", description=__doc__.splitlines()[0],
                                      epilog="Other arguments are Beam pipeline options.")
     parser.add_argument("--out", required=True, help="output folder (canonical layout)")
-    parser.add_argument("--num", type=int, required=True, help="number of examples")
-    parser.add_argument("--seed", type=int, default=0, help="data set seed (same seed, same bytes)")
-    parser.add_argument("--start", type=int, default=0, help="first example index")
-    parser.add_argument("--splits", default="0.9,0.05,0.05", help="train,val,test shares")
-    parser.add_argument("--width", type=int, default=None, help="viewport width in px (default: random each)")
-    parser.add_argument("--chromium", default=None, help="Chromium executable on every worker")
-    parser.add_argument("--format", choices=("jpg", "png"), default="jpg", help="screenshot file format")
-    parser.add_argument("--max-side", type=int, default=512, help="scale screenshots so the long side is this")
-    parser.add_argument("--quality", type=int, default=80, help="JPEG quality")
-    parser.add_argument("--keep-html", action="store_true", help="also write each section's section.html")
+    add_example_arguments(parser)
     parser.add_argument("--data-dir", default=None,
                         help="then build the TFDS shards here (what config.data.path points at)")
     parser.add_argument("--image-size", type=int, default=512, help="shard build: letterbox canvas size")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import collections
 import contextlib
 import dataclasses
@@ -70,6 +71,19 @@ class WriteSummary:
     seconds: float
     bytes_written: int
 
+    @classmethod
+    def started(cls, splits: tuple[float, ...]) -> "WriteSummary":
+        """An empty summary with a list of written ids per split, to `add` examples to in index order."""
+        return cls({name: [] for name in SPLIT_NAMES[: len(splits)]}, [], 0.0, 0)
+
+    def add(self, ident: str, split: str, error: str | None, counted_bytes: int) -> None:
+        """Counts one example: written to `split` (with its bytes), or skipped with `error`."""
+        if error is not None:
+            self.skipped.append((ident, error))
+        else:
+            self.written[split].append(ident)
+            self.bytes_written += counted_bytes
+
     @property
     def count(self) -> int:
         return sum(len(v) for v in self.written.values())
@@ -92,6 +106,30 @@ def _dom_matches(example: SynthExample, rendering: render.Rendering) -> str | No
         if node.tag != seen.tag or tuple(node.classes) != tuple(seen.classes):
             return f"node {index}: html object {node.key.key!r}, browser <{seen.tag} class={' '.join(seen.classes)!r}>"
     return None
+
+
+def _width(text: str) -> int:
+    value = int(text)
+    if not 320 <= value <= 3840:
+        raise argparse.ArgumentTypeError(f"--width {value} outside 320..3840 px")
+    return value
+
+
+def add_example_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that decide which examples are made and how they are rendered and stored, shared by
+    `python -m data_tools.synth` and its Beam pipeline."""
+    parser.add_argument("--num", type=int, required=True, help="number of examples")
+    parser.add_argument("--seed", type=int, default=0, help="data set seed (same seed, same bytes)")
+    parser.add_argument("--start", type=int, default=0, help="first example index (to (re)make a slice)")
+    parser.add_argument("--splits", default="0.9,0.05,0.05", help="train,val,test shares")
+    parser.add_argument("--width", type=_width, default=None,
+                        help="viewport width in px for every example (default: random 1280..1920 each)")
+    parser.add_argument("--chromium", default=None,
+                        help="Chromium executable, on every worker (default: $DLT_CHROMIUM, /usr/bin/chromium)")
+    parser.add_argument("--format", choices=("jpg", "png"), default="jpg", help="screenshot file format")
+    parser.add_argument("--max-side", type=int, default=512, help="scale screenshots so the long side is this (0: keep)")
+    parser.add_argument("--quality", type=int, default=80, help="JPEG quality")
+    parser.add_argument("--keep-html", action="store_true", help="also write each section's html+css (section.html)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,9 +251,7 @@ def write_dataset(out: str, num: int, seed: int, splits: tuple[float, ...] = (0.
 
     settings = SynthSettings(seed, tuple(splits), width, image_format, max_side, quality, keep_html)
     os.makedirs(out, exist_ok=True)
-    written: dict[str, list[str]] = {name: [] for name in SPLIT_NAMES[: len(splits)]}
-    skipped: list[tuple[str, str]] = []
-    total_bytes = 0
+    summary = WriteSummary.started(splits)
     began = time.perf_counter()
     indices = range(start, start + num)
     workers = max(1, min(workers, num))
@@ -234,17 +270,16 @@ def write_dataset(out: str, num: int, seed: int, splits: tuple[float, ...] = (0.
         for example in tqdm(results, total=num, disable=not progress, desc=f"render ({workers} workers)",
                             unit="page"):
             if example.files is None:
-                skipped.append((example.ident, example.error))
                 report_skipped(example)
-                continue
-            write_example(out, example)
-            total_bytes += example.counted_bytes
-            written[example.split].append(example.ident)
+            else:
+                write_example(out, example)
+            summary.add(example.ident, example.split, example.error, example.counted_bytes)
         if workers > 1:
             pool.close()  # workers exit normally, closing their browsers
             pool.join()
-    write_config(out, written)
-    return WriteSummary(written, skipped, time.perf_counter() - began, total_bytes)
+    write_config(out, summary.written)
+    summary.seconds = time.perf_counter() - began
+    return summary
 
 
 def write_config(out: str, written: dict[str, list[str]]) -> None:
