@@ -110,12 +110,12 @@ def render_sections(sections: Sequence[Section], chromium: str | None = None, wi
 
     External requests (web fonts, CDNs) are not needed; offline they fail fast and the page renders without them.
     """
-    if render.find_chromium(chromium) is None:
-        raise LikenessError(f"no Chromium found (tried --chromium, ${render.CHROMIUM_ENV}, "
-                            f"{', '.join(render.CHROMIUM_CANDIDATES)}, PATH): install one, e.g. "
-                            "`apt-get install -y chromium`, or pass --chromium PATH")
+    try:
+        renderer = render.Renderer(chromium, width=width)  # finds Chromium; the browser starts below
+    except render.RenderError as error:  # no Chromium: the message says where it looked and what to install
+        raise LikenessError(str(error)) from None
     rendered, failed = [], []
-    with serve(node_modules) as base, render.Renderer(chromium, width=width) as renderer:
+    with serve(node_modules) as base, renderer:
         jobs = [(s.name, "url", f"{base}/{s.package}/{s.page}", width, s.selector) for s in sections]
         for section, (_, rendering, error) in zip(sections, renderer.render_many(jobs, progress, len(jobs))):
             if rendering is None:

@@ -260,8 +260,7 @@ def write_dataset(out: str, num: int, seed: int, splits: tuple[float, ...] = (0.
             renderer = stack.enter_context(render.Renderer(chromium))
             results: Iterable[RenderedExample] = render_examples(renderer, indices, settings)
         else:
-            if render.find_chromium(chromium) is None:
-                render.Renderer(chromium)  # raises the error that says where Chromium was looked for
+            render.Renderer(chromium)  # finds Chromium (no browser yet): an error here, not in every worker
             # spawn, not fork: the caller may hold JAX or Playwright threads
             pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers))
             size = chunk_size(num, workers)
