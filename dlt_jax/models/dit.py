@@ -20,22 +20,21 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from dlt_jax.models.layers import (AdaLNZeroBlock, FinalLayer, TimeEmbedding, TreeBias, box_pixel_stats,
-                                   boxes_cover_patches, key_mask, masked_mean, zeros_init)
+from dlt_jax.models.layers import (BOX_PIXEL_STATS, AdaLNZeroBlock, FinalLayer, TimeEmbedding, TreeBias,
+                                   box_pixel_stats, boxes_cover_patches, key_mask, masked_mean, zeros_init)
 
 
 class Denoiser(nnx.Module):
     def __init__(self, vocab_size: int, num_element_types: int, dim: int, num_layers: int, num_heads: int,
                  mlp_ratio: float, *, cross_attention: bool, presence_head: bool, box_patch_bias: bool = False,
-                 box_pixels: int = 0, pixel_dim: int = 0, dtype: Any = jnp.float32, implementation: str | None = None,
-                 rngs: nnx.Rngs):
+                 box_pixels: int = 0, dtype: Any = jnp.float32, implementation: str | None = None, rngs: nnx.Rngs):
         self.action_embed = nnx.Embed(vocab_size, dim, dtype=dtype, rngs=rngs)
         self.box_embed = nnx.Linear(4, dim, dtype=dtype, rngs=rngs)
         self.gen_action_embed = nnx.Embed(2, dim, dtype=dtype, rngs=rngs)
         self.gen_box_embed = nnx.Linear(4, dim, dtype=dtype, rngs=rngs)
         self.time = TimeEmbedding(dim, dtype=dtype, rngs=rngs)
         self.box_pixels = box_pixels
-        self.pixel_embed = (nnx.Linear(box_pixels * box_pixels * 2 * pixel_dim, dim, dtype=dtype, rngs=rngs)
+        self.pixel_embed = (nnx.Linear(box_pixels * box_pixels * BOX_PIXEL_STATS, dim, dtype=dtype, rngs=rngs)
                             if box_pixels else None)
         self.pixel_null = nnx.Param(jax.random.normal(rngs.params(), (dim,)) * 0.02) if box_pixels else None
         self.tree_bias = TreeBias(num_heads, rngs=rngs)

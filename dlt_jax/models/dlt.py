@@ -93,7 +93,7 @@ class DLTModel(nnx.Module):
         self.denoiser = Denoiser(spec.vocab_size, len(spec.type_action_ids), dim, config.dit_layers,
                                  cross_attention=config.dit_cross_attn, presence_head=config.presence_head,
                                  box_patch_bias=config.get("box_patch_bias", False), box_pixels=self.box_pixels,
-                                 pixel_dim=3, **common)
+                                 **common)
 
     def encode(self, batch: Mapping[str, jax.Array], drop_image: jax.Array, drop_html: jax.Array) -> Conditions:
         """The conditions of a batch (see the pipeline's keys); drop_* `b` bool drop a modality (CFG)."""

@@ -223,15 +223,18 @@ def box_pixels(patches: jax.Array, image_grid: jax.Array, boxes: jax.Array, k: i
     return values.reshape(*boxes.shape[:2], k, k, 3)
 
 
+BOX_PIXEL_STATS = 6  # per cell: the mean and the standard deviation of R, G, B
+
+
 def box_pixel_stats(patches: jax.Array, image_grid: jax.Array, boxes: jax.Array, k: int,
                     samples: int = 4) -> jax.Array:
     """Per cell of a `k x k` grid over each box, the mean and standard deviation of its pixels
     (`samples x samples` of them): ink density, fill colour and texture, robust to where strokes fall.
-    Same inputs as `box_pixels` -> `b n (k k 6)`."""
+    Same inputs as `box_pixels` -> `b n (k k BOX_PIXEL_STATS)`."""
     points = box_pixels(patches, image_grid, boxes, k * samples)                      # b n (k s) (k s) 3
     cells = points.reshape(*points.shape[:2], k, samples, k, samples, 3)
     mean, std = cells.mean(axis=(3, 5)), cells.std(axis=(3, 5))                       # b n k k 3
-    return jnp.concatenate([mean, std], axis=-1).reshape(*points.shape[:2], k * k * 6)
+    return jnp.concatenate([mean, std], axis=-1).reshape(*points.shape[:2], k * k * BOX_PIXEL_STATS)
 
 
 def masked_mean(x: jax.Array, valid: jax.Array) -> jax.Array:
