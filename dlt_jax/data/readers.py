@@ -77,6 +77,11 @@ def folder_example(folder: Path, example_id: str, split: str) -> Example:
     if not path.is_file():
         raise ExampleError(example_id, EXAMPLE_FILE, f"file not found: {path}")
     record = _parse_json_object(example_id, EXAMPLE_FILE, path.read_text(encoding="utf-8"))
+    return record_example(record, folder, example_id, split, str(path))
+
+
+def record_example(record: Any, folder: Path, example_id: str, split: str | None, source: str) -> Example:
+    """The Example of a parsed example.json object whose files (the screenshot) are in `folder`."""
     screenshot = record.get("screenshot")
     if not isinstance(screenshot, (JsonObject, Mapping)) or not isinstance(screenshot.get("path"), str):
         raise ExampleError(example_id, "screenshot", 'expected {"path": ..., "width": ..., "height": ...}')
@@ -90,7 +95,7 @@ def folder_example(folder: Path, example_id: str, split: str) -> Example:
         screenshot=folder / screenshot["path"],
         screenshot_size=_declared_size(screenshot.get("width"), screenshot.get("height")),
         html_boxes=record.get("html_boxes"), category=record.get("category"),
-        used_elements=record.get("used_elements"), split=split, source=str(path),
+        used_elements=record.get("used_elements"), split=split, source=source,
         extra={k: v for k, v in record.items() if k not in _KNOWN_FOLDER_FIELDS})
 
 
