@@ -146,6 +146,7 @@ def new_folder(tmp_path: Path, force: bool = False) -> Path:
 
 def test_outline_to_example_to_outline_round_trips(tmp_path):
     folder = new_folder(tmp_path)
+    assert (folder / "nodes.png").read_bytes()[:4] == b"\x89PNG" and (folder / "prelabel.png").is_file()
     outline = (folder / OUTLINE_FILE).read_text()
     outline = edit(edit(outline, 8, "button"), 9, "PROP_BI").replace(
         "# prelabel: rules", "# prelabel: rules\n# note: the bg div is the background picture")

@@ -27,6 +27,8 @@ EXAMPLE_FILE = "example.json"
 OUTLINE_FILE = "outline.txt"
 OVERLAY_FILE = "overlay.png"
 PRELABEL_OVERLAY_FILE = "prelabel.png"
+NODES_FILE = "nodes.png"
+NODE_COLOURS = ((200, 0, 0), (0, 110, 200), (0, 140, 60), (150, 0, 170), (200, 110, 0), (0, 130, 130))
 ANNOTATION_FIELD = "annotation"
 SCREENSHOT_QUALITY = 85
 
@@ -171,6 +173,27 @@ def prelabel_png(record: JsonObject, screenshot: bytes, prelabel: Prelabel) -> b
     return overlay_png(annotated_record(record, Outline(prelabel.actions)), screenshot) if tree else b""
 
 
+def nodes_png(record: JsonObject, screenshot: bytes) -> bytes:
+    """Every visible node's box with its index (the outline's first column), to find a line's node by eye."""
+    from PIL import ImageDraw  # noqa: PLC0415
+    tree = record_tree(record)
+    with Image.open(io.BytesIO(screenshot)) as image:
+        picture = image.convert("RGB")
+    draw = ImageDraw.Draw(picture)
+    for node in tree.nodes:
+        x, y, w, h = record["html_boxes"][node.index]
+        if w <= 0 or h <= 0:
+            continue
+        colour = NODE_COLOURS[node.depth % len(NODE_COLOURS)]
+        draw.rectangle([x, y, x + w - 1, y + h - 1], outline=colour, width=1)
+        label = str(node.index)
+        draw.rectangle([x, y, x + 6 * len(label) + 2, y + 10], fill=colour)
+        draw.text((x + 1, y - 1), label, fill=(255, 255, 255))
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
 # ----------------------------------------------------------------------------- folders
 
 def read_record(folder: Path) -> JsonObject:
@@ -196,6 +219,7 @@ def write_new_section(folder: Path, record: JsonObject, shot: bytes, prelabel: P
     (folder / EXAMPLE_FILE).write_text(dump_json(with_prelabel(record, prelabel), indent=1) + "\n", encoding="utf-8")
     (folder / OUTLINE_FILE).write_text(new_outline(record, prelabel), encoding="utf-8")
     (folder / PRELABEL_OVERLAY_FILE).write_bytes(prelabel_png(record, shot, prelabel))
+    (folder / NODES_FILE).write_bytes(nodes_png(record, shot))
 
 
 def apply_outline(folder: Path, force: bool = False, outline_text: str | None = None) -> JsonObject:
