@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from data_tools.synth import design, families
+from data_tools.synth import design, families, visual_only
 from data_tools.synth.archetypes import ARCHETYPES
 from data_tools.synth.blocks import Ctx
 from data_tools.synth.noise import add_noise
@@ -91,23 +91,38 @@ def _build(rng: random.Random, name: str, width: int | None, ident: str, markup:
     ctx = Ctx(rng, theme, namer, spelling)
     root = ARCHETYPES[name](ctx)
     add_noise(ctx, root)
+    visual_only.add_visual_only(ctx, root)
     apply_chain_rules(root)
     link_parents(root)
     nodes = list(preorder(root))
+    pair_spelling: dict[int, str] = {}  # the nodes of a visual-only pair spell one key
     for node in nodes:
-        node.key = _spell(rng, node, spelling)
+        preferred = pair_spelling.get(node.twin) or _preferred_spelling(rng, node, spelling)
+        if node.twin:
+            pair_spelling[node.twin] = preferred
+        node.key = design.key_for(node.tag, node.classes, design.spelling_for(node.classes, preferred))
         if namer.tells(node.classes):  # a cue only where neither tag nor classes decide the type
-            node.cues = []
-    cues = [{"node": i, "cue": cue} for i, node in enumerate(nodes) for cue in node.cues]
-    page = (f"<!doctype html><html><head><meta charset=\"utf-8\"><style>{PAGE_CSS}</style></head>"
+            node.cues = [cue for cue in node.cues if cue in visual_only.CUES]
+    html_object, actions = to_html_object(root), [n.action for n in nodes]
+    tree = parse_html(html_object)
+    cues = [{"node": i, "cue": cue} for i, node in enumerate(nodes) for cue in node.cues
+            if cue not in visual_only.CUES or visual_only.has_twin(tree, actions, i)]
+    sheet = "".join(f"{node.selector}{{{_css(node.style)}}}" for node in nodes if node.selector)
+    for node in nodes:
+        if node.selector:
+            node.style = {}
+    page = (f"<!doctype html><html><head><meta charset=\"utf-8\"><style>{PAGE_CSS}{sheet}</style></head>"
             f"<body style=\"width:{theme.width}px\">{to_html(root)}</body></html>")
-    return SynthExample(id=ident, category=name, width=theme.width, page_html=page, html_object=to_html_object(root),
-                        layout=layout_of(root), actions=[n.action for n in nodes], visual_cues=cues,
+    return SynthExample(id=ident, category=name, width=theme.width, page_html=page, html_object=html_object,
+                        layout=layout_of(root), actions=actions, visual_cues=cues,
                         family=drawn[0], families=drawn, spelling=spelling)
 
 
-def _spell(rng: random.Random, node: Node, habit: str) -> str:
-    preferred = habit
+def _preferred_spelling(rng: random.Random, node: Node, habit: str) -> str:
     if habit == "mixed":
-        preferred = "dash" if node.classes and rng.random() < 0.5 else rng.choice(("dot", "at"))
-    return design.key_for(node.tag, node.classes, design.spelling_for(node.classes, preferred))
+        return "dash" if node.classes and rng.random() < 0.5 else rng.choice(("dot", "at"))
+    return habit
+
+
+def _css(style: dict[str, str]) -> str:
+    return ";".join(f"{name}:{value}" for name, value in style.items())

@@ -235,6 +235,13 @@ _MODULE_HASH_ALPHA = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHJKMNPQRSTUVWXY
 _HASH_STYLES = ("emotion", "styled", "modules", "mangled")
 _HASH_WEIGHTS = (0.3, 0.25, 0.3, 0.15)
 
+# classes that say nothing of a node's type: the two nodes of a visual-only pair share them (DESIGN §10)
+NEUTRAL_WORDS = ("item", "text", "box", "link", "content", "block", "el", "entry", "copy", "part")
+_NEUTRAL_HELPERS = {"grid_framework": ("mb-3", "mb-4", "mt-3", "mt-4", "px-3", "d-block", "position-relative"),
+                    "utility_first": ("mt-2", "mt-4", "mb-4", "px-4", "py-2", "block", "relative", "w-full",
+                                      "transition", "md:mt-0", "sm:w-auto"),
+                    "component_kit": ("margin-bottom-2", "padding-2", "clearfix", "position-relative")}
+
 _SEMANTIC_CLASSES = {"root": ("hero", "features", "about", "intro"), "hidden": ("visually-hidden", "sr-only"),
                      "btn": ("button", "cta"), "container": ("container", "wrapper")}
 
@@ -276,6 +283,27 @@ class Namer:
                 and rng.random() < 0.3:  # both families on one node: 'col-md-4 features__item'
             out = out + [c for c in self._one(self.second, role, kind, style or {}) if c not in out]
         return _spellable(out)
+
+    def neutral(self) -> list[str]:
+        """Classes that do not tell a node's type, in one of the section's families: a neutral word
+        (`item`, `box`, BEM `block__item`), spacing helpers, a hashed class, or none. Not telling words."""
+        rng = self.rng
+        family = self.second if self.second is not None and rng.random() < 0.4 else self.family
+        roll = rng.random()
+        if roll < 0.25 or (family == "semantic" and roll < 0.6):
+            return []
+        if roll < 0.4 or family == "hashed":
+            return ["css-" + design.token(rng, 6)] if rng.random() < 0.5 else \
+                ["sc-" + design.token(rng, 6, _HASH_ALPHA), design.token(rng, 6, _HASH_ALPHA)]
+        word = rng.choice(NEUTRAL_WORDS)
+        if family == "bem":
+            return [f"{self.block}__{word}"]
+        helpers = _NEUTRAL_HELPERS.get(family)
+        if helpers is None:  # compact, semantic: a bare word (compact css classes would spell the css)
+            return [word]
+        if family == "utility_first":
+            return rng.sample(helpers, rng.randint(2, 4))
+        return [word] + (rng.sample(helpers, 1) if rng.random() < 0.4 else [])
 
     def _family_for(self, kind: str) -> str:
         if self.second is None:

@@ -36,6 +36,8 @@ class Node:
     inner_markup: str = ""               # raw markup for svg/iframe-like leaves
     cues: list[str] = dataclasses.field(default_factory=list)
     key: str = ""
+    twin: int = 0                        # >0: a visual-only pair (visual_only.py); its nodes spell one key
+    selector: str = ""                   # set: the css goes to a <style> rule on this selector, not the style attribute
     parent: "Node | None" = dataclasses.field(default=None, repr=False)
 
     def add(self, *children: "Node | None") -> "Node":
