@@ -116,6 +116,29 @@ def test_pinned_sections_cover_at_least_4_packages_at_exact_versions():
     assert max(startbootstrap.values()) <= 4 and sum(startbootstrap.values()) <= len(sections) / 2
 
 
+def test_sections_of_one_split_leave_out_held_back_packages(tmp_path):
+    listing = tmp_path / "sections.json"
+    listing.write_text(json.dumps([
+        {"id": "a-1", "package": "startbootstrap-agency", "page": "dist/index.html", "selector": "header",
+         "style": "bootstrap", "split": "train"},
+        {"id": "a-2", "package": "startbootstrap-agency", "page": "dist/index.html", "selector": "footer",
+         "style": "bootstrap", "split": "dev"},
+        {"id": "u-1", "package": "uikit", "page": "index.html", "selector": "section", "style": "uikit",
+         "split": "train"}]))
+    assert pages.load_sections(listing, "train") == [pages.Section("startbootstrap-agency", "dist/index.html", "header")]
+    assert [s.selector for s in pages.load_sections(listing)] == ["header", "footer"]
+    assert pages.HELD_BACK >= {"uikit", "fomantic-ui", "spectre.css", "bulma-start", "startbootstrap-creative"}
+
+
+def test_the_real_train_source_renders_its_own_packages_and_names_its_install(tmp_path):
+    source = pages.SOURCES["real-train"]
+    assert source.split == "train" and source.node_modules.parts[-2:] == ("real", "node_modules")
+    assert source.cache_name != pages.SOURCES["likeness"].cache_name
+    sections = [pages.Section("startbootstrap-agency", "dist/index.html", "header")]
+    with pytest.raises(pages.LikenessError, match="npm ci --prefix data_tools/real"):
+        pages.check_installed(sections, tmp_path, {"startbootstrap-agency": "7.0.12"}, source.install_command)
+
+
 def test_serve_answers_on_loopback_only(tmp_path):
     (tmp_path / "page.html").write_text("<p>hi</p>")
     with pages.serve(tmp_path) as base:
@@ -146,7 +169,7 @@ def test_renders_two_real_sections_and_writes_the_report(tmp_path, capsys):
         {"package": "startbootstrap-agency", "page": "dist/index.html", "selector": "section#services"},
         {"package": "tailgrids", "page": "marketing/stats/stats-01.html", "selector": "body > section"}]))
     out = tmp_path / "out"
-    assert main(["--synth", "3", "--sections", str(listing), "--out", str(out)]) == 0
+    assert main(["--synth", "3", "--sections", str(listing), "--out", str(out), "--real", "likeness"]) == 0
     cached = load_json((out / "real_sections.json").read_text())["sections"]
     roots = [next(iter(entry["html"])) for entry in cached]
     assert roots[0].startswith("section.page-section") and roots[1].startswith("section")

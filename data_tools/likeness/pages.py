@@ -28,6 +28,9 @@ PACKAGE_FILE = HERE / "package.json"
 NODE_MODULES = HERE / "node_modules"
 INSTALL_COMMAND = "npm ci --prefix data_tools/likeness"
 CACHE_FORMAT = 1
+# DESIGN.md §10: held back for independent evaluation, never used for training, tuning or likeness
+HELD_BACK = frozenset(("startbootstrap-creative", "startbootstrap-resume", "uikit", "fomantic-ui", "spectre.css",
+                       "bulma-start"))
 
 
 class LikenessError(RuntimeError):
@@ -45,13 +48,46 @@ class Section:
         return f"{self.package}/{self.page} {self.selector}"
 
 
-def load_sections(path: Path = SECTIONS_FILE) -> list[Section]:
-    """The list of real sections (by default the pinned one)."""
+def load_sections(path: Path = SECTIONS_FILE, split: str | None = None) -> list[Section]:
+    """The list of real sections (by default the pinned one); with `split`, only entries whose "split" is it.
+    Sections of held-back packages (HELD_BACK) are never returned."""
     try:
-        return [Section(entry["package"], entry["page"], entry["selector"]) for entry in json.loads(path.read_text())]
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        entries = json.loads(path.read_text())
+        return [Section(entry["package"], entry["page"], entry["selector"]) for entry in entries
+                if (split is None or entry.get("split") == split) and entry["package"] not in HELD_BACK]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise LikenessError(f"{path}: expected a JSON list of {{\"package\", \"page\", \"selector\"}} objects "
                             f"({type(error).__name__}: {error})") from None
+
+
+def split_packages(path: Path, split: str) -> frozenset[str]:
+    """The packages of `path`'s entries of one split (the real corpus splits by package)."""
+    return frozenset(entry["package"] for entry in json.loads(path.read_text()) if entry.get("split") == split)
+
+
+@dataclasses.dataclass(frozen=True)
+class RealSource:
+    """Where a set of real sections comes from: its list, the packages that hold its pages, their install."""
+
+    name: str
+    sections_file: Path
+    package_file: Path
+    node_modules: Path
+    install_command: str
+    split: str | None = None  # only the entries of this split
+    cache_name: str = "real_sections.json"
+
+    def sections(self, sections_file: Path | None = None) -> list[Section]:
+        return load_sections(sections_file or self.sections_file, self.split)
+
+
+REAL_DIR = HERE.parent / "real"
+SOURCES = {  # --real: the likeness list, the train split of the annotated real corpus's sections
+    "likeness": RealSource("likeness", SECTIONS_FILE, PACKAGE_FILE, NODE_MODULES, INSTALL_COMMAND),
+    "real-train": RealSource("real-train", REAL_DIR / "sections.json", REAL_DIR / "package.json",
+                             REAL_DIR / "node_modules", "npm ci --prefix data_tools/real", "train",
+                             "real_train_sections.json"),
+}
 
 
 def pinned_versions(path: Path = PACKAGE_FILE) -> dict[str, str]:
@@ -60,14 +96,14 @@ def pinned_versions(path: Path = PACKAGE_FILE) -> dict[str, str]:
 
 
 def check_installed(sections: Sequence[Section], node_modules: Path = NODE_MODULES,
-                    pinned: dict[str, str] | None = None) -> dict[str, str]:
+                    pinned: dict[str, str] | None = None, install_command: str = INSTALL_COMMAND) -> dict[str, str]:
     """package -> installed version; LikenessError naming the npm command if any is missing or not the pinned one."""
     pinned = pinned_versions() if pinned is None else pinned
     installed, problems = {}, []
     for package in sorted({s.package for s in sections}):
         manifest = node_modules / package / "package.json"
         if package not in pinned:
-            problems.append(f"{package} is not pinned in {PACKAGE_FILE.name}")
+            problems.append(f"{package} is not pinned in {node_modules.parent / 'package.json'}")
             continue
         if not manifest.is_file():
             problems.append(f"{package} is not installed")
@@ -79,7 +115,7 @@ def check_installed(sections: Sequence[Section], node_modules: Path = NODE_MODUL
     problems += [f"page missing: {name}" for name in missing_pages]
     if problems:
         raise LikenessError(f"the real template pages are not ready in {node_modules} ({'; '.join(problems)}). "
-                            f"Install them with `{INSTALL_COMMAND}` (from the repository root; needs npm).")
+                            f"Install them with `{install_command}` (from the repository root; needs npm).")
     return installed
 
 
@@ -152,20 +188,25 @@ def write_cache(path: Path, key: list[Any], rendered: Sequence[tuple[Section, Js
 
 def real_sections(out: Path, chromium: str | None = None, width: int = 1920, refresh: bool = False,
                   sections: Sequence[Section] | None = None, node_modules: Path = NODE_MODULES,
-                  progress: bool = True) -> tuple[list[tuple[Section, JsonObject]], list[tuple[Section, str]],
-                                                  dict[str, str]]:
-    """The real sections' html objects, from OUT/real_sections.json when it matches, else rendered and cached.
+                  progress: bool = True, source: RealSource | None = None
+                  ) -> tuple[list[tuple[Section, JsonObject]], list[tuple[Section, str]], dict[str, str]]:
+    """The real sections' html objects, from OUT/<cache> when it matches, else rendered and cached.
 
-    Returns (rendered, failed, versions). A failed section is reported, not cached, so the next run retries it.
+    `source` (default: the likeness list) names the packages, their install command and the cache file;
+    `sections` replaces its list. Returns (rendered, failed, versions). A failed section is reported, not
+    cached, so the next run retries it.
     """
-    sections = load_sections() if sections is None else list(sections)
-    versions = check_installed(sections, node_modules)
+    if source is None:
+        source = dataclasses.replace(SOURCES["likeness"], node_modules=node_modules)
+    sections = source.sections() if sections is None else list(sections)
+    versions = check_installed(sections, source.node_modules, pinned_versions(source.package_file),
+                               source.install_command)
     key = cache_key(sections, versions, width)
-    cache = out / "real_sections.json"
+    cache = out / source.cache_name
     cached = None if refresh else read_cache(cache, key)
     if cached is not None:
         return cached, [], versions
-    rendered, failed = render_sections(sections, chromium, width, node_modules, progress)
+    rendered, failed = render_sections(sections, chromium, width, source.node_modules, progress)
     if not failed:
         write_cache(cache, key, rendered, versions)
     return rendered, failed, versions
