@@ -290,9 +290,9 @@ class Namer:
         rng = self.rng
         family = self.second if self.second is not None and rng.random() < 0.4 else self.family
         roll = rng.random()
-        if roll < 0.25 or (family == "semantic" and roll < 0.6):
+        if roll < 0.15 or (family == "semantic" and roll < 0.6):
             return []
-        if roll < 0.4 or family == "hashed":
+        if roll < 0.3 or family == "hashed":
             return ["css-" + design.token(rng, 6)] if rng.random() < 0.5 else \
                 ["sc-" + design.token(rng, 6, _HASH_ALPHA), design.token(rng, 6, _HASH_ALPHA)]
         word = rng.choice(NEUTRAL_WORDS)

@@ -96,7 +96,9 @@ def _button_pair(ctx: Ctx, root: Node) -> None:
     link.style = _link_style(ctx, link.style)
     tag = ctx.rng.choice(LINK_TAGS)
     members = [first, link]
-    if others and ctx.chance(RUNNING_TEXT_LINK):
+    if _inside_link(group):  # no link inside a link
+        tag = ctx.rng.choice(("div", "span"))
+    elif others and ctx.chance(RUNNING_TEXT_LINK):
         inline = _running_text_link(ctx, group)
         if inline is not None:  # a link in running text is an `a`
             tag = "a"
@@ -347,6 +349,14 @@ def _holds_elements(node: Node) -> bool:
             siblings = node.parent.children
             node = siblings[siblings.index(node) - 1]
     return node.action in ("section", "column", "wrapper")
+
+
+def _inside_link(node: Node) -> bool:
+    while node is not None:
+        if node.tag == "a":
+            return True
+        node = node.parent
+    return False
 
 
 def _hidden(node: Node) -> bool:
