@@ -1,11 +1,17 @@
 """Optimizer, schedule and EMA of the train state."""
 
+import functools
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from dlt_jax.train.state import decay_mask, ema_decay_at, learning_rate_schedule, make_optimizer
-from model_inputs import tiny_config
+from dlt_jax.layout import DEFAULT_VOCAB
+from dlt_jax.train.state import (build_model, create_train_state, decay_mask, ema_decay_at, learning_rate_at,
+                                 learning_rate_schedule, make_optimizer)
+from dlt_jax.train.step import Objective, loss_fn, train_step
+from model_inputs import tiny_config, tiny_spec, tree_batch
 
 
 def _train_config(**values):
@@ -49,3 +55,68 @@ def test_gradient_accumulation_updates_every_k_batches():
 def test_ema_decay_warms_up_to_its_setting():
     assert float(ema_decay_at(jnp.array(0), 0.999)) == np.float32(0.1)
     assert float(ema_decay_at(jnp.array(10**6), 0.999)) == np.float32(0.999)
+
+
+def test_accumulated_updates_follow_the_schedule_in_optimizer_steps():
+    # 12 batches, k = 3: 4 updates; the warmup of 6 batches is 2 updates, so the peak is the third update's rate.
+    train = _train_config(grad_accum_steps=3, steps=12, warmup_steps=6, learning_rate=0.1, weight_decay=0.0,
+                          final_lr_fraction=0.0)
+    schedule = learning_rate_schedule(train)
+    np.testing.assert_allclose([float(schedule(u)) for u in range(5)],
+                               [0.0, 0.05, 0.1, 0.1 * 0.5 * (1 + np.cos(np.pi * 0.5)), 0.0], atol=1e-7)
+    tx, params = make_optimizer(train), {"kernel": jnp.zeros((2, 2))}
+    state = tx.init(params)
+    for index in range(12):
+        updates, state = tx.update({"kernel": jnp.ones((2, 2))}, state, params)
+        # The constant gradient's Adam direction is 1: an applied update is minus the rate it was scaled by.
+        expected = -learning_rate_at(train, schedule, index) if index % 3 == 2 else 0.0
+        np.testing.assert_allclose(np.asarray(updates["kernel"]), expected, rtol=1e-5, atol=1e-9)
+        assert learning_rate_at(train, schedule, index) == float(schedule(index // 3))
+
+
+def _two_updates(train, first, second):
+    tx = make_optimizer(train)
+    params = {"kernel": jnp.zeros((2, 2))}
+    state = tx.init(params)
+    updates = []
+    for grad in (first, second):
+        update, state = tx.update({"kernel": grad}, state, params)
+        updates.append(np.asarray(update["kernel"]))
+    return updates
+
+
+def test_gradients_are_clipped_to_clip_norm_before_adam():
+    train = _train_config(clip_norm=0.5, learning_rate=0.1, warmup_steps=0, steps=100, weight_decay=0.0)
+    huge = jnp.array([[600.0, -800.0], [0.0, 0.0]])        # global norm 1000
+    small = jnp.array([[0.1, 0.2], [-0.1, 0.0]])           # norm 0.245 < clip_norm: not clipped
+    clipped = huge * (0.5 / 1000.0)
+    got, same = _two_updates(train, huge, small), _two_updates(train, clipped, small)
+    for a, b in zip(got, same):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    # By hand: Adam's moments of the clipped gradient, then of the small one, bias-corrected.
+    b1, b2, lr = float(train.b1), float(train.b2), learning_rate_at(train, learning_rate_schedule(train), 1)
+    m = b1 * (1 - b1) * np.asarray(clipped) + (1 - b1) * np.asarray(small)
+    v = b2 * (1 - b2) * np.asarray(clipped) ** 2 + (1 - b2) * np.asarray(small) ** 2
+    expected = -lr * (m / (1 - b1 ** 2)) / (np.sqrt(v / (1 - b2 ** 2)) + 1e-8)
+    np.testing.assert_allclose(got[1], expected, rtol=1e-5)
+    unclipped = _two_updates(_train_config(clip_norm=1e9, learning_rate=0.1, warmup_steps=0, steps=100,
+                                           weight_decay=0.0), huge, small)
+    assert not np.allclose(unclipped[1], got[1], rtol=1e-2)
+
+
+def test_train_step_reports_the_gradient_norm_before_clipping():
+    config = tiny_config()
+    config.model.d_model, config.model.dit_layers = 16, 1
+    config.train.clip_norm = 1e-3
+    spec = tiny_spec()
+    graphdef, params = build_model(spec, config.model, seed=0)
+    tx = make_optimizer(config.train)
+    objective = Objective.from_config(config, DEFAULT_VOCAB.mask_id, spec.type_action_ids)
+    batch = tree_batch([3, 5], 16, seed=1)
+    state = create_train_state(params, tx, 0)
+    grads = jax.grad(lambda p: loss_fn(p, graphdef, objective, batch, jax.random.fold_in(state.rng, 0))[0])(params)
+    step = jax.jit(functools.partial(train_step, graphdef=graphdef, objective=objective, tx=tx, ema_decay=0.9))
+    _, metrics = step(state, batch)
+    raw = float(optax.tree.norm(grads))
+    assert raw > 100 * config.train.clip_norm
+    np.testing.assert_allclose(float(metrics["grad_norm"]), raw, rtol=1e-4)

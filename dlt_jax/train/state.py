@@ -27,12 +27,29 @@ class TrainState:
     rng: jax.Array           # uint32[2] base key; step keys are fold_in(rng, step)
 
 
+def optimizer_steps(train_config: Any, batches: int) -> int:
+    """Optimizer updates done after `batches` train steps: one every `grad_accum_steps` batches."""
+    return int(batches) // max(int(train_config.grad_accum_steps), 1)
+
+
 def learning_rate_schedule(train_config: Any) -> optax.Schedule:
-    """Linear warmup to `learning_rate`, then cosine decay to `final_lr_fraction` of it at `steps`."""
+    """Linear warmup to `learning_rate`, then cosine decay to `final_lr_fraction` of it at `steps`.
+
+    The schedule counts optimizer updates, as `scale_by_learning_rate` inside `optax.MultiSteps` sees
+    them (the inner optimizer runs once per `grad_accum_steps` batches); `steps` and `warmup_steps`
+    count batches, so both are divided by `grad_accum_steps` and the curve spans the run at any k.
+    """
     peak = float(train_config.learning_rate)
-    warmup = min(int(train_config.warmup_steps), max(int(train_config.steps) - 1, 0))
-    return optax.warmup_cosine_decay_schedule(0.0, peak, warmup, max(int(train_config.steps), warmup + 1),
+    total = max(optimizer_steps(train_config, train_config.steps), 1)
+    warmup = min(optimizer_steps(train_config, train_config.warmup_steps), total - 1)
+    return optax.warmup_cosine_decay_schedule(0.0, peak, warmup, max(total, warmup + 1),
                                               end_value=peak * float(train_config.final_lr_fraction))
+
+
+def learning_rate_at(train_config: Any, schedule: optax.Schedule, step_index: int) -> float:
+    """The rate the batch `step_index` (0-based) is scaled by when its update is applied: the
+    optimizer has done `step_index // grad_accum_steps` updates before it."""
+    return float(schedule(optimizer_steps(train_config, step_index)))
 
 
 def decay_mask(params: nnx.State) -> Any:
