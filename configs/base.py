@@ -113,6 +113,19 @@ def train_config() -> ConfigDict:
         "eval_batches": 0,            # validation batches per evaluation (0: the whole split)
         "overlay_examples": 8,        # validation examples drawn per evaluation
         "distributed": False,         # multi-host: call jax.distributed.initialize() first
+        # Model selection: the EMA weights are scored on a selection split every `every` steps (and at
+        # the end); the best so far is kept in checkpoints/best/ (and best.json) for
+        # --mode=eval/sample --checkpoint=best. The split may be another data set's (a real dev set
+        # beside synthetic training data), read with the training tokenizer.
+        "select": {
+            "path": config_dict.placeholder(str),   # a data set like data.path; None: the training one
+            "split": config_dict.placeholder(str),  # None: data.eval_split; e.g. "dev" with a path
+            "metric": "boxes_given_accuracy",       # a key of the validation metrics (train.evaluate)
+            "mode": "max",                          # max or min
+            "every": config_dict.placeholder(int),  # None: train.eval_every; 0: no selection
+            "patience": 0,                          # > 0: stop after this many selections without a new best
+            "batches": config_dict.placeholder(int),  # batches per selection; None: train.eval_batches (0: all)
+        },
     })
 
 

@@ -35,7 +35,7 @@ from dlt_jax.diffusion.sampler import SamplerConfig, legal_action_mask, model_pr
 from dlt_jax.layout import (DEFAULT_STYLE, HtmlTree, JsonObject, LayoutError, OutputStyle, Vocabulary, decode_layout,
                             encode_layout, load_json, parse_html)
 from dlt_jax.models import ModelSpec
-from dlt_jax.train.checkpoint import Checkpointer
+from dlt_jax.train.checkpoint import open_checkpoint
 from dlt_jax.train.experiment import enable_compilation_cache
 
 
@@ -121,15 +121,13 @@ class LayoutGenerator:
 
     @classmethod
     def from_checkpoint(cls, workdir: str | Path, step: int | None = None,
-                        sample_config: Mapping[str, Any] | None = None) -> "LayoutGenerator":
-        """The newest (or `step`) checkpoint of a training workdir, with its EMA weights; the sampler
-        settings are `sample_config` when given, else the run's (else the defaults of configs/base.py)."""
+                        sample_config: Mapping[str, Any] | None = None,
+                        checkpoint: str = "latest") -> "LayoutGenerator":
+        """The newest (or `step`) checkpoint of a training workdir, with its EMA weights; `checkpoint`
+        ='best': the best by train.select. The sampler settings are `sample_config` when given, else
+        the run's (else the defaults of configs/base.py)."""
         enable_compilation_cache()
-        checkpointer = Checkpointer(workdir, keep=1_000_000)
-        step = checkpointer.latest_step() if step is None else step
-        if step is None:
-            raise FileNotFoundError(f"{checkpointer.directory}: no checkpoint; train first "
-                                    f"(python -m dlt_jax.main --config=... --workdir={workdir})")
+        checkpointer, step = open_checkpoint(workdir, step, checkpoint)
         metadata = checkpointer.metadata(step)
         config = ConfigDict(metadata["config"])
         if sample_config is not None or "sample" not in config:

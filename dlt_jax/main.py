@@ -5,8 +5,9 @@
 `--mode=train` (the default) trains, resuming from the workdir's newest
 checkpoint; `--mode=eval` scores the newest checkpoint's EMA weights on
 `--split`; `--mode=sample` writes a layout per section of `--input` into
-`--output`; `--mode=data` runs one epoch of the input pipeline and draws its
-first batch. Any config value can be overridden: `--config.train.steps=500`.
+`--output` (both restore `--checkpoint=best`, the best by train.select, or
+`--step=N` instead); `--mode=data` runs one epoch of the input pipeline and
+draws its first batch. Any config value can be overridden: `--config.train.steps=500`.
 """
 
 from absl import app, flags, logging
@@ -24,6 +25,10 @@ _OUTPUT = flags.DEFINE_string("output", None, "--mode=sample: where OUTPUT/<id>/
 _BOXES = flags.DEFINE_enum("boxes", "auto", ("auto", "given", "generate"),
                            "--mode=sample: DOM boxes given (only actions generated) or generated; auto: given "
                            "where the input has html_boxes")
+_CHECKPOINT = flags.DEFINE_enum("checkpoint", "latest", ("latest", "best"),
+                                "--mode=eval/sample: restore the newest numbered checkpoint or the best by "
+                                "train.select (checkpoints/best/)")
+_STEP = flags.DEFINE_integer("step", None, "--mode=eval/sample: restore this step (of --checkpoint's kind)")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -32,6 +37,10 @@ def main(argv: list[str]) -> None:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     logging.set_verbosity(logging.WARNING)
     config, workdir = _CONFIG.value, _WORKDIR.value
+    restores = {"step": _STEP.value, "checkpoint": _CHECKPOINT.value}
+    if _MODE.value in ("train", "data") and (flags.FLAGS["step"].present or flags.FLAGS["checkpoint"].present):
+        raise app.UsageError("--step and --checkpoint choose what --mode=eval and --mode=sample restore; "
+                             "training always resumes from the newest checkpoint")
     # Imports after flag parsing: JAX and grain start threads we do not want in `--help`.
     if _MODE.value == "data":
         from dlt_jax.data.inspect import format_summary, inspect_data  # noqa: PLC0415
@@ -44,7 +53,7 @@ def main(argv: list[str]) -> None:
             raise app.UsageError("--mode=sample needs --input=PATH and --output=DIR")
         from dlt_jax.inference import LayoutGenerator  # noqa: PLC0415
         from dlt_jax.predict import run_sample  # noqa: PLC0415
-        generator = LayoutGenerator.from_checkpoint(workdir, sample_config=config.sample)
+        generator = LayoutGenerator.from_checkpoint(workdir, sample_config=config.sample, **restores)
         summary = run_sample(generator, _INPUT.value, _OUTPUT.value, boxes=_BOXES.value, seed=config.seed)
         print(f"wrote {summary['predicted']} layouts to {summary['output']} ({summary['skipped']} inputs skipped, "
               f"{summary['repaired']} needed a repair; summary.json lists them)")
@@ -52,9 +61,10 @@ def main(argv: list[str]) -> None:
         from dlt_jax.evaluation import run as evaluation  # noqa: PLC0415
         from dlt_jax.inference import LayoutGenerator  # noqa: PLC0415
         from dlt_jax.train import evaluate  # noqa: PLC0415
-        losses = evaluate.evaluate_checkpoint(config, workdir, _SPLIT.value)
+        losses = evaluate.evaluate_checkpoint(config, workdir, _SPLIT.value, **restores)
         print(evaluate.format_report(losses))
-        generator = LayoutGenerator.from_checkpoint(workdir, sample_config=config.sample)
+        generator = LayoutGenerator.from_checkpoint(workdir, losses["step"], sample_config=config.sample,
+                                                    checkpoint=_CHECKPOINT.value)
         examples = evaluation.split_examples(config.data, losses["split"])
         report = evaluation.evaluate_layouts(generator, examples, losses["written"], seed=config.seed)
         print(evaluation.headline(report))

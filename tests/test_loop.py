@@ -1,5 +1,5 @@
 """Training end to end on the bundled examples: checkpoints, metrics, resume after SIGKILL, the NaN
-guard, settings mismatches, many devices, and `--mode=eval`."""
+guard, settings mismatches, many devices, `--mode=eval`, and the CPU warning for a large model."""
 
 import json
 import os
@@ -15,11 +15,13 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
+from configs import base as base_config
+from configs import quickstart as quickstart_config
 from configs import test as test_config
 from dlt_jax.train import loop
 from dlt_jax.train.checkpoint import CheckpointMismatch
 from dlt_jax.train.evaluate import evaluate_checkpoint
-from dlt_jax.train.metrics import read_metrics
+from dlt_jax.train.metrics import read_events, read_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 # One slot bucket and the training split for validation: the bundled set has 5 examples, no val split.
@@ -59,7 +61,12 @@ def _losses(workdir):
     return [(m["step"], m["mode"], m["loss"], m.get("action_accuracy")) for m in read_metrics(workdir)]
 
 
-def test_training_writes_checkpoints_metrics_and_pictures_then_resumes(bundled_data, tmp_path):
+def _tensorboard_losses(workdir):
+    return [(e.step, v.tag, v.simple_value) for e in read_events(Path(workdir) / "tensorboard")
+            if e.HasField("summary") for v in e.summary.value if v.tag.endswith("/loss")]
+
+
+def test_training_writes_checkpoints_metrics_and_pictures_then_resumes(bundled_data, tmp_path, capsys):
     state = loop.run(_config(bundled_data, **{"train.steps": 20}), tmp_path, progress=False)
     assert int(state.step) == 20 and _saved_steps(tmp_path) == [10, 20]
     metrics = read_metrics(tmp_path)
@@ -70,7 +77,10 @@ def test_training_writes_checkpoints_metrics_and_pictures_then_resumes(bundled_d
     assert (tmp_path / "eval" / "overlay_0000020.png").is_file() and (tmp_path / "config.json").is_file()
     assert list((tmp_path / "tensorboard").iterdir())
 
+    capsys.readouterr()
     state = loop.run(_config(bundled_data, **{"train.steps": 30}), tmp_path, progress=False)  # continues
+    assert (f"resumed from step 20 of 30 in {tmp_path.absolute() / 'checkpoints'} (0 later log lines dropped)"
+            in capsys.readouterr().out)
     assert int(state.step) == 30 and _saved_steps(tmp_path) == [10, 20, 30]
     assert [m["step"] for m in read_metrics(tmp_path) if m["mode"] == "train"] == [5, 10, 15, 20, 25, 30]
 
@@ -101,6 +111,7 @@ def test_a_run_killed_after_a_checkpoint_resumes_to_the_same_weights_and_log(bun
 
     subprocess.run(_command(bundled_data, killed, steps), check=True, capture_output=True, cwd=ROOT)
     assert _losses(killed) == _losses(straight)
+    assert _tensorboard_losses(killed) == _tensorboard_losses(straight)  # the killed run's later events are gone
     for a, b in zip(_params(straight, steps), _params(killed, steps)):
         for x, y in zip(_leaves(a), _leaves(b)):
             np.testing.assert_array_equal(x, y)
@@ -158,3 +169,13 @@ def test_eight_devices_agree_with_one_on_the_same_global_batch():
     losses = [float(line.split()[-1]) for line in lines if "devices, loss" in line]
     assert len(losses) == 2 and losses[0] == pytest.approx(losses[1], rel=1e-5)
     assert float(lines[-1].split()[-1]) < 1e-5
+
+
+def test_only_a_large_model_on_a_cpu_is_warned_about():
+    assert loop.too_large_for_cpu("cpu", base_config.get_config().model.d_model)
+    assert not loop.too_large_for_cpu("cpu", quickstart_config.get_config().model.d_model)
+    assert not loop.too_large_for_cpu("gpu", 768) and not loop.too_large_for_cpu("tpu", 1024)
+    assert loop.too_large_for_cpu("cpu", 512) and not loop.too_large_for_cpu("cpu", 511)
+    assert loop.cpu_time_warning(768, 2.5, 200_000) == (
+        "model.d_model=768 on a CPU: ~2.5 s/step, ~139 hours for the 200,000 train.steps to go; "
+        "for a CPU run use configs/quickstart.py")

@@ -451,7 +451,7 @@ class Pipeline:
 def make_pipeline(data_config: Any, split: str | None = None, *, mode: str = "train", seed: int = 0,
                   batch_size: int | None = None, num_workers: int | None = None,
                   shard_index: int | None = None, shard_count: int | None = None,
-                  data: BuiltDataset | None = None) -> Pipeline:
+                  data: BuiltDataset | None = None, spec: ElementSpec | None = None) -> Pipeline:
     """Batches of `split` for this host, as configured by `config.data` (configs/base.py).
 
     `batch_size` (default `data.batch_size` / `data.eval_batch_size`) is the
@@ -464,6 +464,8 @@ def make_pipeline(data_config: Any, split: str | None = None, *, mode: str = "tr
     `mode='eval'`: `eval_batch_plan`, one epoch, masks of `data.eval_strategy`.
     Records with more nodes than `data.max_slots` are skipped and counted.
     Sharding defaults to `jax.process_index()` of `jax.process_count()`.
+    `spec` (default: `config.data` over `data`) reads another data set as a
+    trained model does, e.g. with the training split's tag vocabulary.
     """
     if mode not in MODES:
         raise ValueError(f"mode {mode!r} not in {MODES}")
@@ -478,7 +480,7 @@ def make_pipeline(data_config: Any, split: str | None = None, *, mode: str = "tr
         shard_index, shard_count = jax.process_index(), jax.process_count()
     rows = host_rows(global_batch, shard_index, shard_count)
 
-    spec = element_spec(data_config, data)
+    spec = spec if spec is not None else element_spec(data_config, data)
     kept, skipped = kept_indices(data.node_counts(split), spec.max_slots)
     if skipped:
         _log.warning("%s/%s: skipped %d of %d records with more than max_slots=%d nodes",

@@ -1,4 +1,5 @@
-"""Orbax checkpoints in `workdir/checkpoints/<step>/`: train state, data iterator position, metadata.
+"""Orbax checkpoints in `workdir/checkpoints/<step>/`: train state, data iterator position, metadata;
+the best by `train.select` in `workdir/checkpoints/best/<step>/`.
 
 The metadata (config that shapes the model and its data, vocabulary, data
 fingerprint, model spec) is checked on resume: a mismatch is an error that
@@ -18,6 +19,8 @@ import orbax.checkpoint as ocp
 from dlt_jax.train.state import build_model, create_train_state, make_optimizer
 
 CHECKPOINT_DIR = "checkpoints"
+BEST_DIR = "best"                      # under CHECKPOINT_DIR; orbax reads only numbered folders as steps
+CHECKPOINT_KINDS = ("latest", "best")  # what --mode=eval/sample restore (`open_checkpoint`)
 # Config keys that may change between a run and its resumption: they do not change what is learned.
 RUNTIME_KEYS = {
     "data.path", "data.data_dir", "data.num_workers", "data.read_threads", "data.prefetch_batches",
@@ -25,7 +28,8 @@ RUNTIME_KEYS = {
     "train.steps", "train.save_every", "train.keep", "train.log_every", "train.eval_every", "train.eval_batches",
     "train.overlay_examples", "train.distributed",
 }
-RUNTIME_SECTIONS = ("sample.",)  # sampler settings: read at inference, never learned
+# Sampler settings are read at inference; model selection chooses what is kept: neither is learned.
+RUNTIME_SECTIONS = ("sample.", "train.select.")
 
 
 class CheckpointMismatch(ValueError):
@@ -69,13 +73,16 @@ def mismatches(stored: Mapping[str, Any], current: Mapping[str, Any]) -> list[st
 class Checkpointer:
     """Saves and restores (train state, grain iterator, metadata) every `save_every` steps, keeping `keep`."""
 
-    def __init__(self, workdir: str | Path, keep: int):
-        self.directory = Path(workdir).absolute() / CHECKPOINT_DIR
+    def __init__(self, workdir: str | Path, keep: int, folder: str = CHECKPOINT_DIR):
+        self.directory = Path(workdir).absolute() / folder
         self.manager = ocp.CheckpointManager(
             self.directory, options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True))
 
     def latest_step(self) -> int | None:
         return self.manager.latest_step()
+
+    def all_steps(self) -> list[int]:
+        return sorted(self.manager.all_steps())
 
     def metadata(self, step: int) -> dict[str, Any]:
         restored = self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))
@@ -89,10 +96,11 @@ class Checkpointer:
                 + "\n  - ".join(problems)
                 + "\nResume with the settings it was trained with, or start a new run in another --workdir.")
 
-    def save(self, step: int, state: Any, iterator: Any, meta: Mapping[str, Any]) -> None:
+    def save(self, step: int, state: Any, iterator: Any, meta: Mapping[str, Any], force: bool = False) -> None:
+        """Saves at `step`; `force` also saves a step below the newest one (orbax skips those otherwise)."""
         self.manager.save(step, args=ocp.args.Composite(
             state=ocp.args.StandardSave(state), data=grain.checkpoint.CheckpointSave(iterator),
-            meta=ocp.args.JsonSave(dict(meta))))
+            meta=ocp.args.JsonSave(dict(meta))), force=force)
 
     def restore(self, step: int, abstract_state: Any, iterator: Any) -> tuple[Any, dict[str, Any]]:
         """The state at `step` (laid out like `abstract_state`); `iterator` is moved to the saved position."""
@@ -120,6 +128,38 @@ class Checkpointer:
     def close(self) -> None:
         self.manager.wait_until_finished()
         self.manager.close()
+
+
+def checkpoint_steps(workdir: str | Path) -> dict[str, list[int]]:
+    """The saved steps of each kind (`latest`: the numbered checkpoints, `best`), read from the folders."""
+    def steps(folder: Path) -> list[int]:
+        return sorted(int(p.name) for p in folder.iterdir() if p.is_dir() and p.name.isdigit()) \
+            if folder.is_dir() else []
+    root = Path(workdir).absolute() / CHECKPOINT_DIR
+    return {"latest": steps(root), "best": steps(root / BEST_DIR)}
+
+
+def open_checkpoint(workdir: str | Path, step: int | None = None, checkpoint: str = "latest",
+                    keep: int = 1_000_000) -> tuple[Checkpointer, int]:
+    """The Checkpointer holding the checkpoint to restore, and its step: the newest numbered one
+    (`checkpoint='latest'`) or the best by `train.select` (`'best'`); `step` picks one of that kind.
+    A missing one is an error that lists what the workdir holds."""
+    if checkpoint not in CHECKPOINT_KINDS:
+        raise ValueError(f"checkpoint {checkpoint!r} not in {CHECKPOINT_KINDS}")
+    saved = checkpoint_steps(workdir)
+    held = f"numbered checkpoints: steps {saved['latest'] or 'none'}; best: step {saved['best'] or 'none'}"
+    folder = Path(CHECKPOINT_DIR) / (BEST_DIR if checkpoint == "best" else "")
+    directory = Path(workdir).absolute() / folder
+    if not saved["latest"] and not saved["best"]:
+        raise FileNotFoundError(f"{directory}: no checkpoint; train first "
+                                f"(python -m dlt_jax.main --config=... --workdir={workdir})")
+    if not saved[checkpoint]:
+        what = ("no best checkpoint (training keeps one when train.select is on and its split exists)"
+                if checkpoint == "best" else "no numbered checkpoint")
+        raise FileNotFoundError(f"{directory}: {what}; {held}")
+    if step is not None and step not in saved[checkpoint]:
+        raise FileNotFoundError(f"{directory}: no {checkpoint} checkpoint at step {step}; {held}")
+    return Checkpointer(workdir, keep, str(folder)), saved[checkpoint][-1] if step is None else int(step)
 
 
 def abstract_like(state: Any) -> Any:

@@ -1,7 +1,7 @@
 """Scoring a model on a split: validation losses, masked-slot and one-pass action accuracy, overlays.
 
-Used by the training loop's periodic validation and by `--mode=eval`, which
-scores the newest checkpoint's EMA weights (what inference uses).
+Used by the training loop's periodic validation and model selection, and by
+`--mode=eval`, which scores a checkpoint's EMA weights (what inference uses).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 from dlt_jax import viz
 from dlt_jax.data.pipeline import Pipeline, make_pipeline
 from dlt_jax.train import sharding
-from dlt_jax.train.checkpoint import Checkpointer
+from dlt_jax.train.checkpoint import open_checkpoint
 from dlt_jax.train.experiment import enable_compilation_cache, model_spec, run_metadata
 from dlt_jax.train.step import Objective, eval_step
 
@@ -76,18 +76,15 @@ def write_overlay(path: Path, batch: Mapping[str, np.ndarray], predicted: np.nda
 
 
 def evaluate_checkpoint(config: Any, workdir: str | Path, split: str | None = None,
-                        progress: bool = True) -> dict[str, Any]:
-    """Scores the newest checkpoint of `workdir` on `split` (default `data.eval_split`); writes
-    `eval/<split>/metrics.json` and `eval/<split>/overlay.png` and returns the metrics."""
+                        progress: bool = True, step: int | None = None, checkpoint: str = "latest") -> dict[str, Any]:
+    """Scores a checkpoint of `workdir` (the newest, or the best by train.select, or `step` of that
+    kind) on `split` (default `data.eval_split`); writes `eval/<split>/metrics.json` and
+    `eval/<split>/overlay.png` and returns the metrics."""
     workdir = Path(workdir)
     enable_compilation_cache()
     pipeline = make_pipeline(config.data, split, mode="eval", seed=config.seed)
     spec = model_spec(config, pipeline)
-    checkpointer = Checkpointer(workdir, int(config.train.keep))
-    step = checkpointer.latest_step()
-    if step is None:
-        raise FileNotFoundError(f"{checkpointer.directory}: no checkpoint; train first "
-                                f"(python -m dlt_jax.main --config=... --workdir={workdir})")
+    checkpointer, step = open_checkpoint(workdir, step, checkpoint, keep=int(config.train.keep))
     checkpointer.check_compatible(step, run_metadata(config, pipeline, spec))
     mesh = sharding.make_mesh()
     sharding.check_batch_size(int(config.data.eval_batch_size), mesh, "data.eval_batch_size")
