@@ -53,7 +53,19 @@ def data_config() -> ConfigDict:
             "css_property_buckets": 64,
             "css_value_buckets": 256,
             "max_depth": 31,
-            "max_position": 63,       # clip for sibling index and child count
+            "max_position": 63,       # clip for sibling index, child and sibling count
+            "whole_classes": True,    # class_ids: each whole class name hashed
+            "class_parts": True,      # class_part_ids: classes split into parts (col-md-4: col, md, 4)
+            "max_class_parts": 16,    # parts per node kept
+            "class_part_buckets": 2048,
+            "geometry": True,         # DOM-box geometry (relative to parent and section, alignment)
+            "align_tolerance": 0.005,  # same edge as a sibling: within this share of the section width
+        },
+        # Class-name augmentation in training (DESIGN §10), on the tokenized class features.
+        "augment": {
+            "class_drop": 0.15,       # per example: no class at all
+            "class_rename": 0.15,     # per example: every distinct class / part renamed consistently
+            "class_part_drop": 0.1,   # per class part
         },
     })
 

@@ -24,6 +24,7 @@ def get_config() -> ConfigDict:
     data.tokenizer.tag_vocab_size = 16
     data.tokenizer.tag_hash_buckets = 4
     data.tokenizer.class_hash_buckets = 256
+    data.tokenizer.class_part_buckets = 128
     model = config.model
     model.d_model, model.num_heads, model.mlp_ratio = 32, 2, 2.0
     model.vit_layers, model.html_layers, model.fusion_layers, model.dit_layers = 1, 1, 1, 2

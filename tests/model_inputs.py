@@ -3,7 +3,7 @@
 import numpy as np
 
 from configs import test as test_config
-from dlt_jax.data.tokenize import HtmlTokenizer
+from dlt_jax.data.tokenize import GEOMETRY_FEATURES, HtmlTokenizer
 from dlt_jax.layout import CONTENT_KEYS, DEFAULT_VOCAB
 from dlt_jax.models import ModelSpec
 
@@ -45,6 +45,15 @@ def tree_batch(node_counts, slots: int, seed: int = 0, max_patches: int = MAX_PA
         "sibling_index": (rng.integers(0, 4, (b, slots)) * valid).astype(np.int32),
         "child_count": (rng.integers(0, 4, (b, slots)) * valid).astype(np.int32),
         "parent_slot": np.where(valid, parents[None], -1).astype(np.int32),
+        "class_part_ids": (rng.integers(0, 40, (b, slots, 16)) * valid[..., None]).astype(np.int32),
+        "descendant_content": (rng.random((b, slots, len(CONTENT_KEYS))) < 0.3) & valid[..., None],
+        "text_length": (rng.integers(1, 6, (b, slots)) * valid).astype(np.int32),
+        "inline_text": (rng.random((b, slots)) < 0.2) & valid,
+        "sibling_count": (rng.integers(0, 4, (b, slots)) * valid).astype(np.int32),
+        "descendant_count": (rng.integers(0, 9, (b, slots)) * valid).astype(np.int32),
+        "geometry": (rng.uniform(0, 1, (b, slots, len(GEOMETRY_FEATURES))) * valid[..., None]).astype(np.float32),
+        "geometry_valid": valid.copy(),
+        "alignment": (rng.integers(1, 17, (b, slots)) * valid).astype(np.int32),
         "actions": np.where(valid, rng.integers(2, vocab.size, (b, slots)), 0).astype(np.int32),
         "boxes": (rng.uniform(-0.9, 0.9, (b, slots, 4)) * valid[..., None]).astype(np.float32),
         "slot_valid": valid, "box_valid": valid.copy(), "gen_action": valid.copy(),

@@ -8,12 +8,15 @@ import pytest
 
 from configs import test as test_config
 from dlt_jax.data import dataset as dataset_module
-from dlt_jax.data.pipeline import (SLOT_PADDING, FeatureStore, bucket_slots, check_slot_buckets, eval_batch_plan,
-                                   host_rows, kept_indices, make_pipeline, pad_batch_slots, train_batch_plan)
+from dlt_jax.data.pipeline import (SLOT_PADDING, FeatureStore, bucket_slots, check_slot_buckets, element_spec,
+                                   eval_batch_plan, host_rows, kept_indices, make_pipeline, pad_batch_slots,
+                                   parse_record, train_batch_plan)
 from dlt_jax.data.readers import BUNDLED_DATA
 from dlt_jax.data.records import record_text
+from dlt_jax.data.tokenize import GEOMETRY_FEATURES
 from dlt_jax.data.transforms import STRATEGIES, boxes_to_targets, patch_grid
 from dlt_jax.layout import CONTENT_KEYS, OutputStyle, decode_layout, load_json, parse_html
+from dlt_jax.models.html import geometry_given
 
 BUNDLED_NODE_COUNTS = [8, 27, 16, 11, 15]  # train records of the bundled set, in record order
 M, D = 16, 8 * 8 * 3                        # test config: max_patches 16, patch_size 8
@@ -27,6 +30,10 @@ def shapes(n):
         "tag_id": ((n,), np.int32), "class_ids": ((n, 8), np.int32),
         "css_parts": ((n, 8, 5), np.int32), "content_kinds": ((n, len(CONTENT_KEYS)), np.bool_),
         "depth": ((n,), np.int32), "sibling_index": ((n,), np.int32), "child_count": ((n,), np.int32),
+        "class_part_ids": ((n, 16), np.int32), "descendant_content": ((n, len(CONTENT_KEYS)), np.bool_),
+        "text_length": ((n,), np.int32), "inline_text": ((n,), np.bool_), "sibling_count": ((n,), np.int32),
+        "descendant_count": ((n,), np.int32), "geometry": ((n, len(GEOMETRY_FEATURES)), np.float32),
+        "geometry_valid": ((n,), np.bool_), "alignment": ((n,), np.int32),
         "parent_slot": ((n,), np.int32), "actions": ((n,), np.int32), "boxes": ((n, 4), np.float32),
         "slot_valid": ((n,), np.bool_), "box_valid": ((n,), np.bool_), "gen_action": ((n,), np.bool_),
         "gen_box": ((n, 4), np.bool_), "mask_strategy": ((), np.int32), "node_count": ((), np.int32),
@@ -171,6 +178,31 @@ def test_one_strategy_only_when_configured(config, bundled_data):
     (batch,) = _take(_pipeline(config, bundled_data), 1)
     assert (batch["mask_strategy"] == STRATEGIES.index("loc")).all() and not batch["gen_action"].any()
     assert not batch["gen_box"][..., 2:].any() and batch["gen_box"][..., :2].any()
+
+
+def test_geometry_comes_with_the_dom_boxes_and_is_readable_only_where_no_box_is_generated(config, bundled_data):
+    for strategy, readable in (("action", True), ("all", False), ("loc", False)):
+        config.eval_strategy = strategy
+        (batch,) = _take(_pipeline(config, bundled_data, mode="eval", split="train", batch_size=2), 1)
+        assert np.array_equal(batch["geometry_valid"], batch["box_valid"]) and batch["geometry_valid"].any()
+        assert batch["alignment"][batch["geometry_valid"]].min() >= 1
+        assert np.array_equal(np.asarray(geometry_given(batch)), batch["geometry_valid"] & readable), strategy
+
+
+def test_a_record_without_boxes_has_no_geometry(config, bundled_data):
+    spec = element_spec(config, bundled_data)
+    record = dict(bundled_data.source("train")[0])
+    assert parse_record(record, spec)["geometry_valid"].any()
+    element = parse_record(dict(record, has_boxes=False), spec)
+    assert not element["geometry"].any() and not element["geometry_valid"].any() and not element["alignment"].any()
+
+
+def test_class_augmentation_acts_in_training_only(config, bundled_data):
+    config.augment.class_drop = 1.0
+    for batch in _take(_pipeline(config, bundled_data, seed=0), 2):
+        assert not batch["class_ids"].any() and not batch["class_part_ids"].any() and batch["tag_id"].any()
+    (batch,) = _take(_pipeline(config, bundled_data, mode="eval", split="train", batch_size=2), 1)
+    assert batch["class_ids"].any() and batch["class_part_ids"].any()
 
 
 # ----------------------------------------------------------------------------- determinism and state

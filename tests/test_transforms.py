@@ -1,4 +1,5 @@
-"""Pure transforms: letterbox geometry, Pix2Struct patch grids, box scaling, DLT's task masks."""
+"""Pure transforms: letterbox geometry, Pix2Struct patch grids, box scaling, DLT's task masks, class
+augmentation."""
 
 import logging
 import math
@@ -10,11 +11,15 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from dlt_jax.data import transforms
-from dlt_jax.data.transforms import (DEFAULT_STRATEGY_PROBS, LETTERBOX_FILL, STRATEGIES, boxes_to_targets,
-                                     encode_image, features_to_tokens, image_to_patches, letterbox_geometry,
-                                     letterbox_image, patch_grid, sample_task_masks, strategy_probabilities,
-                                     strategy_task_masks, targets_to_boxes)
+from dlt_jax.data.tokenize import FIRST_HASHED_PART, HtmlTokenizer
+from dlt_jax.data.transforms import (DEFAULT_STRATEGY_PROBS, LETTERBOX_FILL, STRATEGIES, ClassAugment,
+                                     boxes_to_targets, clip_boxes, encode_image, features_to_tokens,
+                                     image_to_patches, letterbox_geometry, letterbox_image, patch_grid,
+                                     rename_ids, sample_task_masks, strategy_probabilities, strategy_task_masks,
+                                     targets_to_boxes)
+from dlt_jax.layout import load_json, parse_html
 from dlt_jax.viz import patches_to_image
+from strategies import html_objects
 
 QUADRANTS = {"top_left": (255, 0, 0), "top_right": (0, 255, 0), "bottom_left": (0, 0, 255),
              "bottom_right": (255, 255, 0)}
@@ -251,3 +256,93 @@ def test_unknown_strategy_names_are_rejected():
         strategy_probabilities({"all": 1.0, "everything": 0.5})
     with pytest.raises(ValueError, match="positive sum"):
         strategy_probabilities({"all": 0.0})
+
+
+# ----------------------------------------------------------------------------- pixel boxes
+
+def test_clip_boxes_keeps_pixels_and_zeroes_invalid_boxes():
+    clipped, valid = clip_boxes([[-10, 10, 60, 20], [50, 50, 0, 10], [90, 0, 20, 5]], 100, 50)
+    np.testing.assert_allclose(clipped, [[0, 10, 50, 20], [0, 0, 0, 0], [90, 0, 10, 5]])
+    assert valid.tolist() == [True, False, True]
+
+
+# ----------------------------------------------------------------------------- class augmentation
+
+CLASS_KEYS = ("class_ids", "css_parts", "class_part_ids")
+TOKENIZER = HtmlTokenizer(class_hash_buckets=64, class_part_buckets=32, max_classes=4, max_class_parts=6)
+
+
+def _augment(drop=0.0, rename=0.0, part_drop=0.0) -> ClassAugment:
+    return ClassAugment(drop, rename, part_drop, TOKENIZER.class_hash_buckets, FIRST_HASHED_PART,
+                        TOKENIZER.sizes["class_part_ids"])
+
+
+def _element(html) -> dict:
+    tree = parse_html(html)
+    element = TOKENIZER.tokenize(tree, len(tree) + 2)
+    element["actions"] = np.arange(len(tree) + 2, dtype=np.int32)  # stand-ins for the targets
+    element["boxes"] = np.linspace(-1, 1, (len(tree) + 2) * 4, dtype=np.float32).reshape(-1, 4)
+    return element
+
+
+def _same_pattern(ids: np.ndarray, renamed: np.ndarray) -> bool:
+    """renamed = f(ids) for an injective f that keeps 0."""
+    pairs = set(zip(ids.ravel().tolist(), renamed.ravel().tolist()))
+    return (len({a for a, _ in pairs}) == len(pairs) == len({b for _, b in pairs})
+            and all((a == 0) == (b == 0) for a, b in pairs))
+
+
+@settings(max_examples=60, deadline=None)
+@given(html_objects(), st.integers(0, 2**32 - 1), st.floats(0, 1), st.floats(0, 1), st.floats(0, 1))
+def test_augmentation_changes_only_class_features_and_is_deterministic(html, seed, drop, rename, part_drop):
+    element = _element(html)
+    augment = _augment(drop, rename, part_drop)
+    out = augment(element, np.random.default_rng(seed))
+    assert out.keys() == element.keys()
+    for key, value in element.items():
+        assert out[key].shape == value.shape and out[key].dtype == value.dtype
+        if key not in CLASS_KEYS:
+            assert np.array_equal(out[key], value), key
+    for key in CLASS_KEYS:  # padding stays padding; nothing appears where nothing was
+        assert not out[key][element["tag_id"] == 0].any() and not out[key][element[key] == 0].any()
+    assert out["class_ids"].max(initial=0) <= TOKENIZER.class_hash_buckets
+    assert out["class_part_ids"].max(initial=0) < TOKENIZER.sizes["class_part_ids"]
+    again = augment(element, np.random.default_rng(seed))
+    assert all(np.array_equal(out[k], again[k]) for k in out)
+
+
+@settings(max_examples=60, deadline=None)
+@given(html_objects(), st.integers(0, 2**32 - 1))
+def test_rename_maps_equal_classes_to_equal_ids_and_keeps_reserved_parts(html, seed):
+    element = _element(html)
+    out = _augment(rename=1.0)(element, np.random.default_rng(seed))
+    assert _same_pattern(element["class_ids"], out["class_ids"])
+    assert _same_pattern(element["class_part_ids"], out["class_part_ids"])
+    reserved = element["class_part_ids"] < FIRST_HASHED_PART
+    assert np.array_equal(out["class_part_ids"][reserved], element["class_part_ids"][reserved])
+    assert (out["class_part_ids"][~reserved] >= FIRST_HASHED_PART).all()
+    assert np.array_equal(out["css_parts"], element["css_parts"])
+
+
+def test_drop_zeroes_every_class_feature_and_part_drop_only_parts():
+    element = _element(load_json('{"div.row.col-md-4.pt_7r": {"a.btn.btn-primary": "Go"}}'))
+    dropped = _augment(drop=1.0)(element, np.random.default_rng(0))
+    assert not any(dropped[k].any() for k in CLASS_KEYS) and element["css_parts"].any()
+    no_parts = _augment(part_drop=1.0)(element, np.random.default_rng(0))
+    assert not no_parts["class_part_ids"].any()
+    assert np.array_equal(no_parts["class_ids"], element["class_ids"])
+    kept = _augment()(element, np.random.default_rng(0))
+    assert all(np.array_equal(kept[k], element[k]) for k in element)
+
+
+def test_rename_ids_draws_distinct_new_ids_in_range():
+    ids = np.array([[5, 5, 0], [7, 2, 5]])
+    out = rename_ids(ids, np.random.default_rng(1), 3, 10)
+    assert out[0, 2] == 0 and out[1, 1] == 2  # outside [3, 10): kept
+    assert out[0, 0] == out[0, 1] == out[1, 2] != out[1, 0] and 3 <= out.min(where=ids >= 3, initial=9)
+    assert out.max() < 10
+
+
+def test_augment_probabilities_are_checked():
+    with pytest.raises(ValueError, match="class_drop"):
+        _augment(drop=1.5)

@@ -9,13 +9,16 @@ worker count and host count, and the iterator's state restores the position.
 
 A batch (B = per-host batch size, N = the batch's slot bucket, one of
 `data.slot_buckets`, M = max_patches, D = patch_size^2 * 3, C = max_classes,
-K = content kinds, F = width of precomputed image features):
+P = max_class_parts, K = content kinds, G = geometry features, F = width of
+precomputed image features):
     patches `B M D` float32 in [-1, 1] (row-major pixels of each patch, RGB last),
         or, with `data.image_features`, image_features `B M F` float32 instead
     patch_row, patch_col `B M` int32 (1-based row / column in the grid; 0 = padding); patch_valid `B M` bool
     image_grid `B 2` int32 (rows, cols); screenshot_size `B 2` int32 (original width, height)
-    tag_id, depth, sibling_index, child_count, parent_slot `B N` int32
-    class_ids `B N C`, css_parts `B N C 5` int32; content_kinds `B N K` bool
+    tag_id, depth, sibling_index, child_count, sibling_count, descendant_count, text_length, parent_slot `B N` int32
+    class_ids `B N C`, css_parts `B N C 5`, class_part_ids `B N P` int32; content_kinds, descendant_content `B N K` bool
+    inline_text `B N` bool; geometry `B N G` float32, geometry_valid `B N` bool, alignment `B N` int32 (from the
+        DOM boxes, zero where the example has none; the html encoder reads them only where no box is generated)
     actions `B N` int32 (PAD beyond the nodes); boxes `B N 4` float32 (cx, cy, w, h) in [-1, 1] of the screenshot
     slot_valid, box_valid, gen_action `B N` bool; gen_box `B N 4` bool (1 = generate)
     mask_strategy, node_count, example_index `B` int32; example_valid `B` bool (False: eval padding)
@@ -36,18 +39,17 @@ import numpy as np
 
 from dlt_jax.data.dataset import BuiltDataset, resolve_dataset
 from dlt_jax.data.records import record_text
-from dlt_jax.data.tokenize import HtmlTokenizer
-from dlt_jax.data.transforms import (STRATEGIES, ImagePatches, boxes_to_targets, features_to_tokens,
-                                     image_to_patches, pad_slots, sample_task_masks, strategy_probabilities,
-                                     strategy_task_masks)
-from dlt_jax.layout import CONTENT_KEYS, Vocabulary, load_json, parse_html
+from dlt_jax.data.tokenize import FEATURE_PADDING, FIRST_HASHED_PART, HtmlTokenizer
+from dlt_jax.data.transforms import (STRATEGIES, ClassAugment, ImagePatches, boxes_to_targets, clip_boxes,
+                                     features_to_tokens, image_to_patches, pad_slots, sample_task_masks,
+                                     strategy_probabilities, strategy_task_masks)
+from dlt_jax.layout import Vocabulary, load_json, parse_html
 
 MODES = ("train", "eval")
 # Per-slot batch keys and what pads them (every other key is per example).
-SLOT_PADDING = {"tag_id": 0, "class_ids": 0, "css_parts": 0, "content_kinds": False, "depth": 0,
-                "sibling_index": 0, "child_count": 0, "parent_slot": -1, "actions": 0, "boxes": 0.0,
-                "slot_valid": False, "box_valid": False, "gen_action": False, "gen_box": False}
-_PLAN_STREAM, _EXAMPLE_STREAM = 0, 1  # seed-sequence tags keeping the two kinds of draws apart
+SLOT_PADDING = {**FEATURE_PADDING, "actions": 0, "boxes": 0.0, "slot_valid": False, "box_valid": False,
+                "gen_action": False, "gen_box": False}
+_PLAN_STREAM, _EXAMPLE_STREAM, _AUGMENT_STREAM = 0, 1, 2  # seed-sequence tags keeping the kinds of draws apart
 _log = logging.getLogger(__name__)
 
 
@@ -147,13 +149,15 @@ def parse_record(record: Mapping[str, Any], spec: ElementSpec, slots: int | None
     width, height = (int(v) for v in record["original_size"])
     boxes = np.zeros((n, 4), np.float32)
     box_valid = np.zeros(n, bool)
+    dom_boxes = None  # the geometry condition features read the clipped DOM boxes
     if bool(record["has_boxes"]):
         html_boxes = np.asarray(record["html_boxes"], np.float32)
         if len(html_boxes) != n:
             raise ValueError(f"{example_id}: html_boxes: {len(html_boxes)} boxes for {n} html nodes")
         boxes, box_valid = boxes_to_targets(html_boxes, width, height)
+        dom_boxes = clip_boxes(html_boxes, width, height)[0]
     element = image_inputs(record, spec, example_id)
-    element.update(spec.tokenizer.tokenize(tree, slots))
+    element.update(spec.tokenizer.tokenize(tree, slots, dom_boxes, box_valid))
     element.update(
         actions=pad_slots(actions, slots),
         boxes=pad_slots(boxes, slots),
@@ -168,15 +172,12 @@ def parse_record(record: Mapping[str, Any], spec: ElementSpec, slots: int | None
 
 def blank_element(spec: ElementSpec, slots: int | None = None) -> dict[str, np.ndarray]:
     """An all-padding element (example_valid False) that fills the last evaluation batch of a bucket."""
-    n, c, m = spec.max_slots if slots is None else slots, spec.tokenizer.max_classes, spec.max_patches
+    n, m = spec.max_slots if slots is None else slots, spec.max_patches
     empty = ImagePatches(np.zeros((m, spec.image_width), np.float32), np.zeros(m, np.int32),
                          np.zeros(m, np.int32), np.zeros(m, bool), (0, 0))
     return {
         **image_arrays(empty, spec.image_key, np.zeros(2, np.int32)),
-        "tag_id": np.zeros(n, np.int32), "class_ids": np.zeros((n, c), np.int32),
-        "css_parts": np.zeros((n, c, 5), np.int32), "content_kinds": np.zeros((n, len(CONTENT_KEYS)), bool),
-        "depth": np.zeros(n, np.int32), "sibling_index": np.zeros(n, np.int32),
-        "child_count": np.zeros(n, np.int32), "parent_slot": np.full(n, -1, np.int32),
+        **spec.tokenizer.blank(n),
         "actions": np.zeros(n, np.int32), "boxes": np.zeros((n, 4), np.float32),
         "slot_valid": np.zeros(n, bool), "box_valid": np.zeros(n, bool),
         "node_count": np.int32(0), "example_index": np.int32(-1), "example_valid": np.bool_(False),
@@ -186,6 +187,13 @@ def blank_element(spec: ElementSpec, slots: int | None = None) -> dict[str, np.n
 def with_task_masks(element: dict[str, np.ndarray], gen_action: np.ndarray, gen_box: np.ndarray,
                     strategy: int) -> dict[str, np.ndarray]:
     return dict(element, gen_action=gen_action, gen_box=gen_box, mask_strategy=np.int32(strategy))
+
+
+def class_augment(augment_config: Any, tokenizer: HtmlTokenizer) -> ClassAugment:
+    """The class augmentation of `data.augment` over the id ranges of `tokenizer`."""
+    return ClassAugment(float(augment_config.class_drop), float(augment_config.class_rename),
+                        float(augment_config.class_part_drop), tokenizer.class_hash_buckets, FIRST_HASHED_PART,
+                        FIRST_HASHED_PART + tokenizer.class_part_buckets)
 
 
 class SampleTaskMasks:
@@ -263,6 +271,11 @@ def example_rng(seed: int, epoch: int, batch: int, row: int) -> np.random.Genera
     return np.random.default_rng([_seed_entropy(seed), epoch, _EXAMPLE_STREAM, batch, row])
 
 
+def augment_rng(seed: int, epoch: int, batch: int, row: int) -> np.random.Generator:
+    """As `example_rng`, a separate stream for augmentation (the task masks draw the same with or without it)."""
+    return np.random.default_rng([_seed_entropy(seed), epoch, _AUGMENT_STREAM, batch, row])
+
+
 def train_batch_plan(node_counts: np.ndarray, batch_size: int, slot_buckets: Sequence[int], seed: int,
                      epoch: int, shuffle: bool = True) -> BatchPlan:
     """One training epoch's global batches, grouped by slot bucket; a pure function of its arguments.
@@ -336,7 +349,7 @@ class ReadBatch(grain.transforms.Map):
     def __init__(self, source: Any, kept: np.ndarray, plan_for_epoch: Callable[[int], BatchPlan],
                  batches_per_epoch: int, rows: tuple[int, int], spec: ElementSpec,
                  task_masks: Callable[[dict[str, np.ndarray], np.random.Generator], dict[str, np.ndarray]],
-                 seed: int):
+                 seed: int, augment: ClassAugment | None = None):
         self.source = source
         self.kept = np.asarray(kept, np.int64)
         self.plan_for_epoch = plan_for_epoch
@@ -345,6 +358,7 @@ class ReadBatch(grain.transforms.Map):
         self.spec = spec
         self.task_masks = task_masks
         self.seed = seed
+        self.augment = augment  # training only: class augmentation of each real example
         self._plans: dict[int, BatchPlan] = {}
 
     def plan(self, epoch: int) -> BatchPlan:
@@ -366,6 +380,8 @@ class ReadBatch(grain.transforms.Map):
             else:
                 index = int(self.kept[kept_position])
                 element = parse_record(self.source[index], self.spec, slots, index)
+                if self.augment is not None:
+                    element = self.augment(element, augment_rng(self.seed, epoch, batch, row))
             elements.append(self.task_masks(element, example_rng(self.seed, epoch, batch, row)))
         return stack_elements(elements)
 
@@ -460,7 +476,8 @@ def make_pipeline(data_config: Any, split: str | None = None, *, mode: str = "tr
     same slot bucket at the same step. Each batch's per-slot arrays have the
     smallest of `data.slot_buckets` holding its longest example.
     `mode='train'`: `train_batch_plan`, a new shuffle per epoch,
-    `data.num_epochs` epochs (None: forever), DLT's mixture of task masks.
+    `data.num_epochs` epochs (None: forever), DLT's mixture of task masks, the class augmentation
+    of `data.augment`.
     `mode='eval'`: `eval_batch_plan`, one epoch, masks of `data.eval_strategy`.
     Records with more nodes than `data.max_slots` are skipped and counted.
     Sharding defaults to `jax.process_index()` of `jax.process_count()`.
@@ -501,14 +518,17 @@ def make_pipeline(data_config: Any, split: str | None = None, *, mode: str = "tr
         num_examples = batches_per_epoch * (rows[1] - rows[0])
         masks = data_config.task_masks
         task_masks = SampleTaskMasks(strategy_probabilities(dict(masks.probabilities)), masks.min_ratio)
+        augment = class_augment(data_config.augment, spec.tokenizer)
     else:
         plan = eval_batch_plan(counts, global_batch, spec.slot_buckets)
         plan_for_epoch = _FixedPlan(plan)
         batches_per_epoch = length = len(plan)
         num_examples = int((plan.rows[:, rows[0]:rows[1]] >= 0).sum())
         task_masks = FixedTaskMasks(data_config.eval_strategy)
+        augment = None
 
-    reader = ReadBatch(data.source(split), kept, plan_for_epoch, batches_per_epoch, rows, spec, task_masks, seed)
+    reader = ReadBatch(data.source(split), kept, plan_for_epoch, batches_per_epoch, rows, spec, task_masks, seed,
+                       augment)
     dataset = grain.MapDataset.range(length).map(reader)
     iter_dataset = dataset.to_iter_dataset(grain.ReadOptions(num_threads=data_config.read_threads,
                                                              prefetch_buffer_size=data_config.prefetch_batches))

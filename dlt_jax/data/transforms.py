@@ -1,4 +1,5 @@
-"""Pure per-record transforms: letterbox geometry, screenshot to patches, boxes to targets, task masks.
+"""Pure per-record transforms: letterbox geometry, screenshot to patches, boxes to targets, task masks,
+class augmentation.
 
 Every function here is a pure function of its arguments (and an explicit numpy
 Generator where it draws), so the same seed gives the same batches anywhere.
@@ -210,25 +211,38 @@ def features_to_tokens(features: np.ndarray, max_patches: int, example_id: str =
 
 # ----------------------------------------------------------------------------- boxes
 
+def _clipped_corners(html_boxes: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """`n 4` `[x, y, w, h]` -> `n 4` corners `[x0, y0, x1, y1]` clipped to the screenshot, `n` valid."""
+    if width <= 0 or height <= 0:
+        raise ValueError(f"boxes need a positive screenshot size, got {width}x{height}")
+    boxes = np.asarray(html_boxes, dtype=np.float64).reshape(-1, 4)
+    finite = np.isfinite(boxes).all(axis=1)
+    boxes = np.where(finite[:, None], boxes, 0.0)
+    corners = np.stack([np.clip(boxes[:, 0], 0, width), np.clip(boxes[:, 1], 0, height),
+                        np.clip(boxes[:, 0] + boxes[:, 2], 0, width),
+                        np.clip(boxes[:, 1] + boxes[:, 3], 0, height)], axis=1)
+    valid = finite & (corners[:, 2] > corners[:, 0]) & (corners[:, 3] > corners[:, 1])
+    return corners, valid
+
+
+def clip_boxes(html_boxes: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """`n 4` boxes `[x, y, w, h]` in screenshot pixels clipped to the screenshot -> `n 4` `[x, y, w, h]`
+    float64, `n` valid (DATA_FORMAT §1.4): nothing left, zero area or non-finite is invalid, all zeros."""
+    corners, valid = _clipped_corners(html_boxes, width, height)
+    clipped = np.concatenate([corners[:, :2], corners[:, 2:] - corners[:, :2]], axis=1)
+    return np.where(valid[:, None], clipped, 0.0), valid
+
+
 def boxes_to_targets(html_boxes: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """`n 4` boxes `[x, y, w, h]` in screenshot pixels -> `n 4` `(cx, cy, w, h)` in [-1, 1], `n` valid.
 
     Coordinates are normalised to the screenshot's own `width x height`
     (DESIGN §2, §3), as the patch grid covers exactly the screenshot: 0..1 of
     each side maps to [-1, 1]. A box is clipped to the screenshot
-    (DATA_FORMAT §1.4); nothing left, zero area or non-finite means invalid,
-    and an invalid box is all zeros.
+    (DATA_FORMAT §1.4, `clip_boxes`); an invalid box is all zeros.
     """
-    if width <= 0 or height <= 0:
-        raise ValueError(f"boxes need a positive screenshot size, got {width}x{height}")
-    boxes = np.asarray(html_boxes, dtype=np.float64).reshape(-1, 4)
-    finite = np.isfinite(boxes).all(axis=1)
-    boxes = np.where(finite[:, None], boxes, 0.0)
-    x0 = np.clip(boxes[:, 0], 0, width)
-    y0 = np.clip(boxes[:, 1], 0, height)
-    x1 = np.clip(boxes[:, 0] + boxes[:, 2], 0, width)
-    y1 = np.clip(boxes[:, 1] + boxes[:, 3], 0, height)
-    valid = finite & (x1 > x0) & (y1 > y0)
+    corners, valid = _clipped_corners(html_boxes, width, height)
+    x0, y0, x1, y1 = corners.T
     unit = np.stack([(x0 + x1) / 2 / width, (y0 + y1) / 2 / height, (x1 - x0) / width, (y1 - y0) / height],
                     axis=1)
     targets = np.where(valid[:, None], unit * 2.0 - 1.0, 0.0)
@@ -325,3 +339,69 @@ def strategy_task_masks(strategy: str, rng: np.random.Generator, node_count: int
         if rng.integers(2):
             gen_action |= some_slots(action_ratio)
     return TaskMasks(gen_action, gen_box, STRATEGIES.index(strategy))
+
+
+
+# ----------------------------------------------------------------------------- class augmentation
+
+@dataclasses.dataclass(frozen=True)
+class ClassAugment:
+    """Class-name augmentation on the tokenized features, so that no site's vocabulary is needed (DESIGN §10).
+
+    Per example: with `class_drop` every class feature is zeroed (class_ids,
+    css_parts, class_part_ids); else with `class_rename` every distinct
+    class id and every distinct hashed part id is replaced by a random id,
+    the same for the same id within the example (the reserved parts below
+    `first_part_id`, `<hashed>` and numbers, hold on every site and stay);
+    then each present part is dropped with `class_part_drop`. Shapes, tags,
+    content, tree, geometry and targets are untouched. Ids: whole classes in
+    `[1, class_ids]`, renamed parts in `[first_part_id, part_ids)`.
+    """
+
+    class_drop: float
+    class_rename: float
+    class_part_drop: float
+    class_ids: int
+    first_part_id: int
+    part_ids: int
+
+    def __post_init__(self):
+        for name in ("class_drop", "class_rename", "class_part_drop"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"data.augment.{name} = {getattr(self, name)} must lie in [0, 1]")
+
+    def __call__(self, element: Mapping[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+        return augment_classes(element, rng, self)
+
+
+def rename_ids(ids: np.ndarray, rng: np.random.Generator, low: int, high: int) -> np.ndarray:
+    """`ids` with each distinct id in `[low, high)` replaced by a distinct random id of that range
+    (repeats only when there are more distinct ids than the range holds); others stay."""
+    ids = np.asarray(ids)
+    renamed = (ids >= low) & (ids < high)
+    distinct = np.unique(ids[renamed])
+    if not len(distinct):
+        return ids.copy()
+    new = low + rng.choice(high - low, size=len(distinct), replace=len(distinct) > high - low)
+    out = ids.copy()
+    out[renamed] = new[np.searchsorted(distinct, ids[renamed])].astype(ids.dtype)
+    return out
+
+
+def augment_classes(element: Mapping[str, np.ndarray], rng: np.random.Generator,
+                    augment: ClassAugment) -> dict[str, np.ndarray]:
+    """See `ClassAugment`: a pure function of (element, rng)."""
+    drop, rename = rng.random(2) < (augment.class_drop, augment.class_rename)
+    out = dict(element)
+    if drop:
+        for key in ("class_ids", "css_parts", "class_part_ids"):
+            out[key] = np.zeros_like(element[key])
+        return out
+    parts = np.asarray(element["class_part_ids"])
+    if rename:
+        out["class_ids"] = rename_ids(element["class_ids"], rng, 1, augment.class_ids + 1)
+        parts = rename_ids(parts, rng, augment.first_part_id, augment.part_ids)
+    if augment.class_part_drop > 0:
+        parts = np.where(rng.random(parts.shape) < augment.class_part_drop, 0, parts).astype(parts.dtype)
+    out["class_part_ids"] = parts
+    return out
