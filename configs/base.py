@@ -30,6 +30,9 @@ def data_config() -> ConfigDict:
         "image_features": config_dict.placeholder(str),
         "max_slots": 128,             # html nodes per example; longer ones are skipped and counted
         "slot_buckets": (32, 64, 128),  # a batch is padded to the smallest that holds it; last = max_slots
+        # A second data set mixed into every training epoch, each of its `split` records `repeat`
+        # times (oversampled real sections beside synthetic ones); None: nothing mixed in.
+        "mix": {"path": config_dict.placeholder(str), "split": "train", "repeat": 1},
         "train_split": "train",
         "eval_split": "val",
         "batch_size": 256,            # global (all hosts); each host reads batch_size / host count rows

@@ -9,9 +9,9 @@ import pytest
 from configs import test as test_config
 from dlt_jax.data.example import ExampleError
 from dlt_jax.data.readers import BUNDLED_DATA, read_examples
-from dlt_jax.evaluation.run import evaluate_layouts
+from dlt_jax.evaluation.run import evaluate_layouts, strip_classes
 from dlt_jax.inference import LayoutGenerator, node_paths
-from dlt_jax.layout import decode_layout, dump_json, parse_html
+from dlt_jax.layout import decode_layout, dump_json, load_json, parse_html
 from dlt_jax.predict import run_sample
 from dlt_jax.train import loop
 
@@ -100,11 +100,22 @@ def test_evaluation_report_sets_the_model_beside_its_ablations_and_the_rule_base
     report = evaluate_layouts(generator, examples, tmp_path, fractions=(0.0, 0.5))
     assert list(report["systems"]) == ["model, boxes given", "model, boxes generated",
                                        "model without screenshot, boxes given",
-                                       "model without screenshot, boxes generated", "rule baseline"]
+                                       "model without screenshot, boxes generated",
+                                       "model without classes, boxes given", "rule baseline"]
     assert report["systems"]["rule baseline"]["examples"] == 5
+    assert report["systems"]["model without classes, boxes given"]["examples"] == 5
     assert [row["fraction_given"] for row in report["completion"]] == [0.0, 0.5]
     markdown = (tmp_path / "report.md").read_text()
     assert ("| metric | model, boxes given | model, boxes generated | model without screenshot, boxes given | "
-            "model without screenshot, boxes generated | rule baseline |") \
+            "model without screenshot, boxes generated | model without classes, boxes given | rule baseline |") \
         in markdown and "## Completion" in markdown
     assert (tmp_path / "examples.png").is_file() and list(tmp_path.glob("confusion_*.png"))
+
+
+def test_stripping_classes_keeps_every_node_its_tag_and_content():
+    html = load_json('{"section.hero.a": {"h1.t": {"text": "Hi", "span.x": ""}, "text": {"p": "x"}, '
+                     '"li.i": "one", "li.i": "two", "href": "/x"}}')
+    stripped = strip_classes(html)
+    assert dump_json(stripped) == ('{"section": {"h1": {"text": "Hi", "span": ""}, "text": {"p": "x"}, '
+                                   '"li": "one", "li": "two", "href": "/x"}}')
+    assert [n.depth for n in parse_html(stripped).nodes] == [n.depth for n in parse_html(html).nodes]

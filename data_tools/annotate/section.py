@@ -185,7 +185,7 @@ def nodes_png(record: JsonObject, screenshot: bytes) -> bytes:
         if w <= 0 or h <= 0:
             continue
         colour = NODE_COLOURS[node.depth % len(NODE_COLOURS)]
-        draw.rectangle([x, y, x + w - 1, y + h - 1], outline=colour, width=1)
+        draw.rectangle([x, y, max(x, x + w - 1), max(y, y + h - 1)], outline=colour, width=1)
         label = str(node.index)
         draw.rectangle([x, y, x + 6 * len(label) + 2, y + 10], fill=colour)
         draw.text((x + 1, y - 1), label, fill=(255, 255, 255))

@@ -386,6 +386,72 @@ class ReadBatch(grain.transforms.Map):
         return stack_elements(elements)
 
 
+@dataclasses.dataclass(frozen=True)
+class ConcatSource:
+    """Several record sources as one index space, first source first (picklable for worker processes)."""
+
+    sources: tuple[Any, ...]
+
+    def __len__(self) -> int:
+        return sum(len(source) for source in self.sources)
+
+    def __getitem__(self, index: int) -> Any:
+        for source in self.sources:
+            if index < len(source):
+                return source[index]
+            index -= len(source)
+        raise IndexError(index)
+
+
+@dataclasses.dataclass(frozen=True)
+class Mixture:
+    """The records an epoch draws from: the split's kept records, then those of a second data set
+    repeated `repeat` times (oversampled: a few real sections beside thousands of synthetic ones)."""
+
+    source: Any
+    kept: np.ndarray          # indices into `source`, repeats included
+    node_counts: np.ndarray   # of `kept`
+    skipped: int              # records over max_slots, of both data sets
+    mixed: int                # how many of `kept` come from the mixed-in data set (repeats counted)
+
+
+def _kept_logged(data: BuiltDataset, split: str, max_slots: int) -> tuple[np.ndarray, int]:
+    kept, skipped = kept_indices(data.node_counts(split), max_slots)
+    if skipped:
+        _log.warning("%s/%s: skipped %d of %d records with more than max_slots=%d nodes",
+                     data.path, split, skipped, skipped + len(kept), max_slots)
+    return kept, skipped
+
+
+def mix_in(data: BuiltDataset, split: str, max_slots: int, mix: BuiltDataset | None = None,
+           mix_split: str = "train", repeat: int = 1) -> Mixture:
+    """`split` of `data`, plus `mix_split` of `mix` x `repeat` (none when `mix` is None)."""
+    kept, skipped = _kept_logged(data, split, max_slots)
+    counts = data.node_counts(split)[kept]
+    if mix is None or repeat <= 0:
+        return Mixture(data.source(split), kept, counts, skipped, 0)
+    if list(mix.vocab.actions) != list(data.vocab.actions):
+        raise ValueError(f"data.mix.path {mix.path} has the actions {list(mix.vocab.actions)}, "
+                         f"but {data.path} has {list(data.vocab.actions)}: both must share one vocabulary")
+    mix_kept, mix_skipped = _kept_logged(mix, mix_split, max_slots)
+    offset = len(data.source(split))
+    extra = np.tile(mix_kept + offset, int(repeat))
+    extra_counts = np.tile(mix.node_counts(mix_split)[mix_kept], int(repeat))
+    _log.info("mixing %d records of %s/%s (x%d) into %d of %s/%s", len(mix_kept), mix.path, mix_split,
+              int(repeat), len(kept), data.path, split)
+    return Mixture(ConcatSource((data.source(split), mix.source(mix_split))), np.concatenate([kept, extra]),
+                   np.concatenate([counts, extra_counts]), skipped + mix_skipped, len(extra))
+
+
+def resolve_mix(data_config: Any) -> BuiltDataset | None:
+    """The data set of `data.mix.path` (built as `data.path` is), or None when nothing is mixed in."""
+    mix = data_config.get("mix")
+    if mix is None or not mix.get("path") or int(mix.get("repeat", 1)) <= 0:
+        return None
+    return resolve_dataset(mix.path, cache_dir=data_config.data_dir, image_size=data_config.build_image_size,
+                           image_format=data_config.image_format)
+
+
 # ----------------------------------------------------------------------------- selection
 
 def kept_indices(node_counts: np.ndarray, max_slots: int) -> tuple[np.ndarray, int]:
@@ -451,6 +517,7 @@ class Pipeline:
     slot_buckets: tuple[int, ...] = ()
     global_batch_size: int = 0
     num_records: int = 0         # records of the split with at most max_slots nodes (all hosts)
+    mixed: BuiltDataset | None = None  # the data set of data.mix.path, when one is mixed in (train)
 
     @property
     def tokenizer(self) -> HtmlTokenizer:
@@ -498,14 +565,13 @@ def make_pipeline(data_config: Any, split: str | None = None, *, mode: str = "tr
     rows = host_rows(global_batch, shard_index, shard_count)
 
     spec = spec if spec is not None else element_spec(data_config, data)
-    kept, skipped = kept_indices(data.node_counts(split), spec.max_slots)
-    if skipped:
-        _log.warning("%s/%s: skipped %d of %d records with more than max_slots=%d nodes",
-                     data.path, split, skipped, skipped + len(kept), spec.max_slots)
+    mix = resolve_mix(data_config) if mode == "train" else None
+    mixture = mix_in(data, split, spec.max_slots, mix, *((data_config.mix.split, int(data_config.mix.repeat))
+                                                         if mix is not None else ()))
+    kept, counts, skipped = mixture.kept, mixture.node_counts, mixture.skipped
     if not len(kept):
         raise ValueError(f"{data.path}: split {split!r} has no record with at most max_slots="
                          f"{spec.max_slots} nodes ({skipped} skipped)")
-    counts = data.node_counts(split)[kept]
 
     if mode == "train":
         if len(kept) < global_batch:
@@ -527,7 +593,7 @@ def make_pipeline(data_config: Any, split: str | None = None, *, mode: str = "tr
         task_masks = FixedTaskMasks(data_config.eval_strategy)
         augment = None
 
-    reader = ReadBatch(data.source(split), kept, plan_for_epoch, batches_per_epoch, rows, spec, task_masks, seed,
+    reader = ReadBatch(mixture.source, kept, plan_for_epoch, batches_per_epoch, rows, spec, task_masks, seed,
                        augment)
     dataset = grain.MapDataset.range(length).map(reader)
     iter_dataset = dataset.to_iter_dataset(grain.ReadOptions(num_threads=data_config.read_threads,
@@ -536,7 +602,7 @@ def make_pipeline(data_config: Any, split: str | None = None, *, mode: str = "tr
         iter_dataset = iter_dataset.mp_prefetch(grain.MultiprocessingOptions(
             num_workers=num_workers, per_worker_buffer_size=data_config.prefetch_batches))
     return Pipeline(iter_dataset, split, mode, rows[1] - rows[0], num_examples, skipped, batches_per_epoch,
-                    spec, data, spec.slot_buckets, global_batch, len(kept))
+                    spec, data, spec.slot_buckets, global_batch, len(kept), mix)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,6 +21,8 @@ DATASET_CONFIG = "dataset_config.yaml"
 EXAMPLE_FILE = "example.json"
 EMBEDDED_DATA = Path(__file__).parent / "embedded"
 BUNDLED_DATA = Path(__file__).parent / "bundled" / "sections"
+# Real template sections annotated by hand (data_tools.real), split by package: train and dev.
+REAL_DATA = Path(__file__).parent / "real"
 _KNOWN_FOLDER_FIELDS = {"id", "screenshot", "structure", "layout", "html_boxes", "category", "used_elements"}
 _KNOWN_MANIFEST_FIELDS = {"id", "screenshot", "html", "section_layout", "html_boxes", "category",
                           "used_elements", "width", "height"}

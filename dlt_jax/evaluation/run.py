@@ -5,6 +5,7 @@ Systems, each scored by `metrics.score` on the same examples:
 - model, boxes generated: boxes and actions sampled;
 - model without screenshot (boxes given / generated): the screenshot dropped (what the pixels add,
   beside DOM geometry and without it);
+- model without classes (boxes given): every class name stripped (what the class vocabulary adds);
 - rule baseline: `baseline.rule_actions` (tag/class table and containers by their children).
 Completion accuracy: a share (0, 25, 50, 75 %) of each example's true actions given, the rest
 completed; accuracy on the nodes that were not given.
@@ -12,6 +13,7 @@ completed; accuracy on the nodes that were not given.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -24,7 +26,7 @@ from dlt_jax.data.example import Example
 from dlt_jax.evaluation.baseline import rule_actions
 from dlt_jax.evaluation.metrics import example_result, score
 from dlt_jax.evaluation.report import REPORT_JSON, REPORT_MD, write_report
-from dlt_jax.layout import encode_layout, parse_html
+from dlt_jax.layout import CONTENT_KEYS, JsonObject, encode_layout, parse_html, parse_key
 
 COMPLETION_FRACTIONS = (0.0, 0.25, 0.5, 0.75)
 FIGURE = "examples.png"
@@ -50,6 +52,25 @@ def completion_accuracy(generator: Any, examples: Sequence[Example], truths: Seq
         total += len(rest)
     return {"fraction_given": fraction, "nodes_completed": total,
             "accuracy": round(correct / total, 4) if total else None}
+
+
+def strip_classes(html: Any) -> JsonObject:
+    """The html object with every node key cut to its tag (content and order kept): what the model
+    sees of a site whose class names say nothing."""
+    out = JsonObject()
+    for key, value in html.items():
+        if isinstance(value, (JsonObject, dict)):
+            out.append(parse_key(key).tag, strip_classes(value))
+        elif key in CONTENT_KEYS:
+            out.append(key, value)
+        else:
+            out.append(parse_key(key).tag, value)
+    return out
+
+
+def without_classes(example: Example) -> Example:
+    """The example with its classes stripped; its slots (one per node, preorder) are the same."""
+    return dataclasses.replace(example, html=strip_classes(example.html), layout=None)
 
 
 def draw_examples(path: Path, examples: Sequence[Example], predictions: Sequence[Any], vocab: Any,
@@ -90,6 +111,8 @@ def evaluate_layouts(generator: Any, examples: Sequence[Example], out_dir: str |
                                                                       drop_image=True)),
         "model without screenshot, boxes generated": scored(generator.predict_examples(
             examples, boxes="generate", seed=seed, drop_image=True)),
+        "model without classes, boxes given": scored(generator.predict_examples(
+            [without_classes(e) for e in examples], boxes="given", seed=seed)),
         "rule baseline": score([example_result(e, rule_actions(parse_html(e.html), vocab), vocab=vocab)
                                 for e in examples], vocab),
     }

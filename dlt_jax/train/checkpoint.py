@@ -23,7 +23,7 @@ BEST_DIR = "best"                      # under CHECKPOINT_DIR; orbax reads only 
 CHECKPOINT_KINDS = ("latest", "best")  # what --mode=eval/sample restore (`open_checkpoint`)
 # Config keys that may change between a run and its resumption: they do not change what is learned.
 RUNTIME_KEYS = {
-    "data.path", "data.data_dir", "data.num_workers", "data.read_threads", "data.prefetch_batches",
+    "data.path", "data.mix.path", "data.data_dir", "data.num_workers", "data.read_threads", "data.prefetch_batches",
     "data.eval_batch_size", "data.eval_split", "data.eval_strategy",
     "train.steps", "train.save_every", "train.keep", "train.log_every", "train.eval_every", "train.eval_batches",
     "train.overlay_examples", "train.distributed",
@@ -65,6 +65,9 @@ def mismatches(stored: Mapping[str, Any], current: Mapping[str, Any]) -> list[st
     if stored["data_fingerprint"] != current["data_fingerprint"]:
         problems.append(f"data: checkpoint trained on {stored['data_fingerprint']} ({stored.get('data_path')}), "
                         f"now {current['data_fingerprint']} ({current.get('data_path')})")
+    if stored.get("mix_fingerprint") != current.get("mix_fingerprint"):
+        problems.append(f"data.mix: checkpoint mixed in {stored.get('mix_fingerprint')}, "
+                        f"now {current.get('mix_fingerprint')}")
     if stored["model_spec"] != current["model_spec"]:
         problems.append(f"model inputs: checkpoint {stored['model_spec']}, now {current['model_spec']}")
     return problems

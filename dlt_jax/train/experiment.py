@@ -31,6 +31,7 @@ def run_metadata(config: Any, pipeline: Pipeline, spec: ModelSpec) -> dict[str, 
             "element_types": list(pipeline.vocab.element_types), "props": list(pipeline.vocab.props),
             "tokenizer_tags": list(pipeline.tokenizer.tags),
             "data_fingerprint": pipeline.data.fingerprint, "data_path": str(pipeline.data.path),
+            "mix_fingerprint": pipeline.mixed.fingerprint if pipeline.mixed is not None else None,
             "model_spec": spec.to_json()}
 
 
