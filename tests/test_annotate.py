@@ -199,6 +199,7 @@ def test_cli_new_renders_and_prelabels_a_page(tmp_path, capsys):
     assert cli.main(["new", str(page), "--selector", "section.hero", "--out", str(tmp_path / "out"),
                      "--id", "hero"]) == 0
     folder = tmp_path / "out" / "hero"
+    assert (folder / "screenshot.jpg").read_bytes()[:2] == b"\xff\xd8"  # JPEG, as the file name says
     text = (folder / OUTLINE_FILE).read_text()
     assert parse_outline(text, record_tree(read_record(folder))).actions == (
         "section", "heading", "paragraph", "button")

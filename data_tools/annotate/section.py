@@ -51,7 +51,8 @@ def section_record(ident: str, rendering: render.Rendering, max_side: int, image
                    source: JsonObject, warnings: list[str] | None = None) -> tuple[JsonObject, bytes]:
     """example.json (no layout yet) and the encoded screenshot of one rendered section."""
     width, height, scale = render.stored_size(rendering.width, rendering.height, max_side)
-    shot = render.encode_screenshot(rendering.png, width, height, image_format, quality=SCREENSHOT_QUALITY)
+    shot = render.encode_screenshot(rendering.png, width, height, "jpg" if image_format == "jpeg" else image_format,
+                                    quality=SCREENSHOT_QUALITY)
     record = JsonObject([
         ("id", ident),
         ("screenshot", JsonObject([("path", screenshot_name(image_format)), ("width", width), ("height", height)])),

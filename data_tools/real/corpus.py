@@ -22,8 +22,8 @@ from data_tools.annotate.section import (ANNOTATION_FIELD, EXAMPLE_FILE, OUTLINE
                                          annotated_record, apply_outline, check_written, model_prelabel,
                                          record_tree, rule_prelabel, section_record, with_prelabel,
                                          write_new_section)
-from data_tools.likeness.pages import check_installed, pinned_versions, serve
-from data_tools.real.sources import NODE_MODULES, PACKAGE_FILE, RealSection, check_split, load_sections
+from data_tools.likeness.pages import serve
+from data_tools.real.sources import NODE_MODULES, RealSection, check_ready, check_split, load_sections
 from dlt_jax.layout import JsonObject, dump_json, load_json
 from dlt_jax.layout.codec import LayoutError
 
@@ -45,7 +45,7 @@ def rendered_sections(sections: Sequence[RealSection], chromium: str | None = No
                       progress: bool = True) -> Iterator[tuple[RealSection, dict[str, str], render.Rendering | None,
                                                                str | None]]:
     """Renders each section from the pinned packages on 127.0.0.1: (section, versions, rendering or None, error)."""
-    versions = check_installed(sections, NODE_MODULES, pinned_versions(PACKAGE_FILE))
+    versions = check_ready(sections, NODE_MODULES)
     renderer = render.Renderer(chromium, width=width)
     with serve(NODE_MODULES) as base, renderer:
         jobs = [(s.id, "url", f"{base}/{s.package}/{s.page}", width, s.selector) for s in sections]
