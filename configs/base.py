@@ -86,10 +86,16 @@ def model_config() -> ConfigDict:
         "dit_cross_attn": True,       # denoiser blocks also attend to the patches
         "box_patch_bias": True,       # ... with a learned bias towards the patches inside each slot's box
         "box_pixels": 8,              # each slot also reads the screenshot under its box: k x k cells (0: off)
+        "roi_pool": 2,                # each node's html token + the patch tokens pooled in its DOM box, k x k (0: off)
         "presence_head": True,        # multi-label element-type presence (loss.presence_weight)
         "dtype": "bfloat16",          # compute dtype; parameters stay float32
         "attention": "",              # jax.nn.dot_product_attention implementation: "" (JAX picks), xla, cudnn
-        "vision": {"encoder": "vit"},  # vit, or precomputed (features from data.image_features)
+        "vision": {
+            "encoder": "vit",             # vit, or precomputed (features from data.image_features)
+            # ViT for small data sets (Lee et al. 2021), off until measured on real sections:
+            "shifted_patches": False,     # each patch token also sees its four half-patch diagonal shifts
+            "locality_attention": False,  # learned temperature per head, no attention of a patch to itself
+        },
     })
 
 
@@ -105,7 +111,15 @@ def diffusion_config() -> ConfigDict:
 
 
 def loss_config() -> ConfigDict:
-    return ConfigDict({"box_weight": 5.0, "presence_weight": 0.3, "label_smoothing": 0.0})
+    return ConfigDict({
+        "box_weight": 5.0,
+        "presence_weight": 0.3,
+        "label_smoothing": 0.0,
+        # html-pixel alignment: InfoNCE between each node's html token and the patches pooled in its DOM
+        # box, against the other nodes of its section (needs model.roi_pool > 0; else not computed)
+        "contrastive_weight": 0.1,
+        "contrastive_temperature": 0.1,
+    })
 
 
 def train_config() -> ConfigDict:

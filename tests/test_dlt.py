@@ -88,3 +88,80 @@ def test_bfloat16_compute_keeps_float32_parameters():
     params = nnx.state(model, nnx.Param)
     assert {x.dtype for x in jax.tree.leaves(params)} == {jnp.dtype(jnp.float32)}
     assert _forward(model, tree_batch([5], 8)).action_logits.dtype == jnp.float32
+
+
+def _model_with(roi_pool=2, shifted=False, locality=False):
+    config = tiny_config().model
+    config.roi_pool = roi_pool
+    config.vision.shifted_patches, config.vision.locality_attention = shifted, locality
+    return DLTModel(tiny_spec(), config, rngs=nnx.Rngs(0))
+
+
+def _encode(model, batch, drop_image=False):
+    b = len(batch["actions"])
+    batch = {k: jnp.asarray(v) for k, v in batch.items()}
+    return model.encode_aligned(batch, jnp.full((b,), drop_image), jnp.zeros((b,), bool))
+
+
+def _boxes_given(batch):
+    return dict(batch, gen_box=np.zeros_like(batch["gen_box"]))
+
+
+@pytest.mark.parametrize("roi_pool,shifted,locality", [(2, False, False), (1, True, True), (0, True, False)])
+def test_the_model_runs_with_each_screenshot_option(roi_pool, shifted, locality):
+    model = _trained_heads(_model_with(roi_pool, shifted, locality))
+    batch = _boxes_given(tree_batch([5, 9], 16))
+    prediction = _forward(model, batch)
+    assert prediction.action_logits.shape == (2, 16, tiny_spec().vocab_size)
+    assert np.isfinite(prediction.action_logits).all()
+    if roi_pool:
+        alignment = prediction.alignment
+        assert alignment.html.shape == alignment.look.shape == (2, 16, 32)
+        np.testing.assert_array_equal(alignment.valid, batch["slot_valid"])
+        large = _forward(model, pad_batch_slots(batch, 32))   # per-slot pooling: padding changes nothing
+        np.testing.assert_allclose(prediction.action_logits[:, :9], large.action_logits[:, :9], rtol=2e-4, atol=2e-5)
+    else:
+        assert prediction.alignment is None
+
+
+def test_the_look_reads_given_dom_boxes_and_never_a_generated_one():
+    model = _model_with(roi_pool=2)
+    batch = tree_batch([9], 16)
+    moved = dict(batch, boxes=np.where(batch["slot_valid"][..., None], -batch["boxes"] * 0.5, 0).astype(np.float32))
+    # boxes generated (the training default): the DOM boxes are the targets, the look is the null token
+    generated, alignment = _encode(model, batch)
+    assert not np.asarray(alignment.valid).any()
+    np.testing.assert_allclose(generated.c_i, _encode(model, moved)[0].c_i, rtol=1e-6, atol=1e-6)
+    # one coordinate of a slot generated is enough to hide that slot's box
+    partial = _boxes_given(batch)
+    partial["gen_box"][0, 3, 0] = True
+    assert np.asarray(_encode(model, partial)[1].valid).sum() == 8
+    # boxes given: where a node sits changes what it looks like
+    given = _encode(model, _boxes_given(batch))[0].c_i
+    assert not np.allclose(given, _encode(model, _boxes_given(moved))[0].c_i, atol=1e-4)
+
+
+def test_a_dropped_screenshot_gives_every_node_the_null_look():
+    model = _model_with(roi_pool=2)
+    batch = _boxes_given(tree_batch([9], 16))
+    other = dict(batch, patches=-batch["patches"])
+    dropped, alignment = _encode(model, batch, drop_image=True)
+    assert not np.asarray(alignment.valid).any()
+    np.testing.assert_allclose(dropped.c_i, _encode(model, other, drop_image=True)[0].c_i, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(_encode(model, batch)[0].c_i, _encode(model, other)[0].c_i, atol=1e-4)
+
+
+def test_shifted_patches_with_precomputed_features_is_an_error_that_names_the_fix():
+    config = tiny_config().model
+    config.vision.encoder, config.box_pixels, config.vision.shifted_patches = "precomputed", 0, True
+    with pytest.raises(ValueError, match="shifted_patches.*vit"):
+        DLTModel(tiny_spec(image_dim=12), config, rngs=nnx.Rngs(0))
+
+
+def test_roi_pool_reads_precomputed_features_too():
+    config = tiny_config().model
+    config.vision.encoder, config.box_pixels, config.roi_pool = "precomputed", 0, 2
+    model = DLTModel(tiny_spec(image_dim=12), config, rngs=nnx.Rngs(0))
+    batch = _boxes_given(tree_batch([4], 8, image_dim=12))
+    batch["image_features"] = batch.pop("patches")
+    assert np.asarray(_forward(model, batch).alignment.valid).sum() == 4

@@ -1,9 +1,10 @@
-"""Masked MSE, cross-entropy, accuracy and element-presence losses against hand computations."""
+"""Masked MSE, cross-entropy, accuracy, presence and html-pixel contrastive losses against hand computations."""
 
 import jax
 import numpy as np
 
 from dlt_jax import diffusion
+from dlt_jax.train.step import contrastive_loss as contrastive_loss_fn
 
 # Values are checked through jax.jit, as training and sampling call these functions
 # (one compile per call rather than one per primitive keeps the file fast);
@@ -100,3 +101,40 @@ def test_cross_entropy_and_presence_eager_equal_jitted():
                                diffusion.masked_cross_entropy(LOGITS, LABELS, mask, label_smoothing=0.1), rtol=1e-6)
     np.testing.assert_array_equal(presence_targets(LABELS, mask, np.array([0, 1, 2])),
                                   diffusion.presence_targets(LABELS, mask, np.array([0, 1, 2])))
+
+
+contrastive_loss = jax.jit(contrastive_loss_fn, static_argnums=3)
+
+
+def test_contrastive_loss_of_aligned_nodes_is_lower_than_of_shuffled_ones():
+    rng = np.random.default_rng(0)
+    html = rng.normal(size=(2, 5, 8)).astype(np.float32)
+    valid = np.ones((2, 5), bool)
+    aligned = float(contrastive_loss(html, html, valid, 0.1))
+    shuffled = float(contrastive_loss(html, html[:, [1, 2, 3, 4, 0]], valid, 0.1))
+    assert aligned < 0.1 < shuffled   # 5 random 8-d directions at temperature 0.1: near-one-hot when aligned
+
+
+def test_contrastive_loss_matches_a_hand_symmetric_cross_entropy():
+    html = np.array([[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]], np.float32)
+    look = np.array([[[2.0, 0.0], [1.0, 1.0], [0.0, 3.0]]], np.float32)
+    unit = lambda x: x / np.linalg.norm(x, axis=-1, keepdims=True)
+    logits = unit(html[0]).astype(np.float64) @ unit(look[0]).T / 0.5
+    rows = -np.diag(_log_softmax(logits))
+    cols = -np.diag(_log_softmax(logits.T))
+    np.testing.assert_allclose(contrastive_loss(html, look, np.ones((1, 3), bool), 0.5),
+                               ((rows + cols) / 2).mean(), rtol=1e-5)
+
+
+def test_contrastive_loss_ignores_padding_and_examples_without_two_nodes():
+    rng = np.random.default_rng(1)
+    html, look = rng.normal(size=(2, 2, 4, 6)).astype(np.float32)
+    valid = np.array([[True, True, True, False], [True, True, False, False]])
+    base = float(contrastive_loss(html, look, valid, 0.1))
+    junk = lambda x: np.where(valid[..., None], x, rng.normal(size=x.shape).astype(np.float32) * 100)
+    np.testing.assert_allclose(contrastive_loss(junk(html), junk(look), valid, 0.1), base, rtol=1e-6)
+    # padding slots appended, and a third example with a single node: the same loss
+    pad = lambda x: np.concatenate([np.pad(x, ((0, 0), (0, 3), (0, 0))), np.ones((1, 7, 6), np.float32)])
+    padded_valid = np.concatenate([np.pad(valid, ((0, 0), (0, 3))), np.eye(1, 7, dtype=bool)])
+    np.testing.assert_allclose(contrastive_loss(pad(html), pad(look), padded_valid, 0.1), base, rtol=1e-6)
+    assert float(contrastive_loss(html, look, np.zeros_like(valid), 0.1)) == 0.0

@@ -98,3 +98,29 @@ def test_the_flow_box_process_trains_too(setup):
     metrics = jax.jit(lambda p, b, r: loss_fn(p, setup["graphdef"], objective, b, r)[1])(
         setup["params"], batch, jax.random.PRNGKey(0))
     assert np.isfinite(float(metrics["loss"])) and float(metrics["box_loss"]) > 0
+
+
+@pytest.mark.parametrize("roi_pool,shifted,locality", [(2, False, False), (0, True, True)])
+def test_a_train_step_runs_with_the_screenshot_options_and_logs_the_contrastive_loss(roi_pool, shifted, locality):
+    config = tiny_config()
+    config.data.max_slots = 32
+    config.model.roi_pool = roi_pool
+    config.model.vision.shifted_patches, config.model.vision.locality_attention = shifted, locality
+    spec = tiny_spec()
+    graphdef, params = build_model(spec, config.model, seed=0)
+    tx = make_optimizer(config.train)
+    objective = Objective.from_config(config, DEFAULT_VOCAB.mask_id, spec.type_action_ids)
+    assert objective.contrastive_weight == 0.1 and objective.contrastive_temperature == 0.1
+    batch = tree_batch([6, 9, 12, 16], SLOTS, seed=4)
+    batch["gen_box"][:2] = False   # two examples with their DOM boxes given: their nodes are aligned
+    step = jax.jit(functools.partial(train_step, graphdef=graphdef, objective=objective, tx=tx, ema_decay=0.99))
+    state, metrics = step(create_train_state(params, tx, seed=0), batch)
+    assert bool(metrics["finite"]) and int(state.step) == 1
+    assert ("contrastive_loss" in metrics) == bool(roi_pool)
+    if roi_pool:
+        assert float(metrics["contrastive_loss"]) > 0
+        loss = jax.jit(lambda p, b, r: loss_fn(p, graphdef, objective, b, r)[1])
+        rng = jax.random.PRNGKey(5)
+        bucketed, padded = loss(state.params, batch, rng), loss(state.params, pad_batch_slots(batch, 32), rng)
+        for key in ("loss", "contrastive_loss"):
+            np.testing.assert_allclose(float(bucketed[key]), float(padded[key]), rtol=1e-4, err_msg=key)

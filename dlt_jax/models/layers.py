@@ -40,19 +40,30 @@ def key_mask(key_valid: jax.Array) -> jax.Array:
     return key_valid[:, None, None, :]
 
 
+def not_self_mask(n: int) -> jax.Array:
+    """`1 1 n n` bool: False on the diagonal (a token does not attend to itself)."""
+    return ~jnp.eye(n, dtype=bool)[None, None]
+
+
 def modulate(x: jax.Array, shift: jax.Array, scale: jax.Array) -> jax.Array:
     return x * (1 + scale) + shift
 
 
 class Attention(nnx.Module):
-    """Multi-head attention of `x` to `context` (itself when None) with an optional bias and mask."""
+    """Multi-head attention of `x` to `context` (itself when None) with an optional bias and mask.
 
-    def __init__(self, dim: int, num_heads: int, *, dtype: Any = jnp.float32, implementation: str | None = None,
-                 rngs: nnx.Rngs):
+    With `locality` (Locality Self-Attention, Lee et al. 2021, for ViTs on small data sets) each head
+    learns its softmax temperature (a factor exp(s_h) on the queries, s_h = 0 at init) and, in
+    self-attention, no token attends to itself, which sharpens attention onto the other tokens.
+    """
+
+    def __init__(self, dim: int, num_heads: int, *, locality: bool = False, dtype: Any = jnp.float32,
+                 implementation: str | None = None, rngs: nnx.Rngs):
         if dim % num_heads:
             raise ValueError(f"model dim {dim} is not divisible by num_heads {num_heads}")
         self.num_heads = num_heads
         self.implementation = implementation
+        self.log_temperature = nnx.Param(jnp.zeros((num_heads,))) if locality else None
         self.query = nnx.Linear(dim, dim, dtype=dtype, rngs=rngs)
         self.key_value = nnx.Linear(dim, 2 * dim, dtype=dtype, rngs=rngs)
         self.out = nnx.Linear(dim, dim, dtype=dtype, rngs=rngs)
@@ -60,8 +71,12 @@ class Attention(nnx.Module):
     def __call__(self, x: jax.Array, context: jax.Array | None = None, *, bias: jax.Array | None = None,
                  mask: jax.Array | None = None) -> jax.Array:
         """x `b q d`, context `b k d`, bias `b h q k` (float), mask `b 1 q k` (bool) -> `b q d`."""
-        context = x if context is None else context
         q = rearrange(self.query(x), "b q (h d) -> b q h d", h=self.num_heads)
+        if self.log_temperature is not None:
+            q = q * jnp.exp(self.log_temperature[...]).astype(q.dtype)[:, None]
+            if context is None:
+                mask = not_self_mask(x.shape[1]) if mask is None else mask & not_self_mask(x.shape[1])
+        context = x if context is None else context
         k, v = rearrange(self.key_value(context), "b k (two h d) -> two b k h d", two=2, h=self.num_heads)
         if bias is not None:
             bias = bias.astype(q.dtype)
@@ -90,12 +105,15 @@ class TreeBias(nnx.Module):
 
 
 class Block(nnx.Module):
-    """Pre-LN transformer block: self-attention, optional cross-attention to a context, MLP."""
+    """Pre-LN transformer block: self-attention (optionally locality self-attention), optional
+    cross-attention to a context, MLP."""
 
     def __init__(self, dim: int, num_heads: int, mlp_ratio: float, *, cross_attention: bool = False,
-                 dtype: Any = jnp.float32, implementation: str | None = None, rngs: nnx.Rngs):
+                 locality_attention: bool = False, dtype: Any = jnp.float32, implementation: str | None = None,
+                 rngs: nnx.Rngs):
         self.norm1 = nnx.LayerNorm(dim, dtype=dtype, rngs=rngs)
-        self.attention = Attention(dim, num_heads, dtype=dtype, implementation=implementation, rngs=rngs)
+        self.attention = Attention(dim, num_heads, locality=locality_attention, dtype=dtype,
+                                   implementation=implementation, rngs=rngs)
         self.norm_cross = nnx.LayerNorm(dim, dtype=dtype, rngs=rngs) if cross_attention else None
         self.cross = (Attention(dim, num_heads, dtype=dtype, implementation=implementation, rngs=rngs)
                       if cross_attention else None)
@@ -241,3 +259,48 @@ def masked_mean(x: jax.Array, valid: jax.Array) -> jax.Array:
     """`b n d`, `b n` bool -> `b d`, the mean over valid positions (0 where none)."""
     weights = valid.astype(x.dtype)[..., None]
     return (x * weights).sum(axis=1) / jnp.maximum(weights.sum(axis=1), 1)
+
+
+def roi_cells(boxes: jax.Array, k: int) -> jax.Array:
+    """`b n 4` boxes (cx, cy, w, h) in [-1, 1] -> `b n (k k) 4` cells (x0, y0, x1, y1) in [0, 1] of the
+    screenshot: a `k x k` grid over each box, row-major (y, then x)."""
+    unit = (boxes.astype(jnp.float32) + 1.0) / 2.0
+    edges = jnp.arange(k + 1, dtype=jnp.float32) / k - 0.5                          # k + 1 offsets in [-0.5, 0.5]
+    xs = unit[..., 0:1] + edges * unit[..., 2:3]                                     # b n (k + 1)
+    ys = unit[..., 1:2] + edges * unit[..., 3:4]
+    x0, y0, x1, y1 = jnp.broadcast_arrays(xs[..., None, :-1], ys[..., :-1, None], xs[..., None, 1:],
+                                          ys[..., 1:, None])                         # b n k(y) k(x)
+    return jnp.stack([x0, y0, x1, y1], axis=-1).reshape(*boxes.shape[:2], k * k, 4)
+
+
+def roi_pool_weights(boxes: jax.Array, patch_row: jax.Array, patch_col: jax.Array, patch_valid: jax.Array,
+                     image_grid: jax.Array, k: int) -> jax.Array:
+    """Weights that pool patch tokens over a `k x k` grid of cells in each box (RoI pooling).
+
+    boxes `b n 4` (cx, cy, w, h) in [-1, 1]; patch_row/col `b m` 1-based; patch_valid `b m`; image_grid
+    `b 2` (rows, cols) -> `b n (k k) m`, each row summing to 1. A cell holding patch centres averages
+    those patches (masked mean); a cell holding none (a box smaller than a patch, or a thin one) reads
+    the patch grid bilinearly at the cell's centre, so every cell of every box gets a value.
+    """
+    centers = patch_centers(patch_row, patch_col, image_grid)                       # b m 2
+    cells = roi_cells(boxes, k)                                                      # b n c 4
+    x, y = centers[:, None, None, :, 0], centers[:, None, None, :, 1]                # b 1 1 m
+    inside = ((x >= cells[..., 0:1]) & (x < cells[..., 2:3]) & (y >= cells[..., 1:2]) & (y < cells[..., 3:4])
+              & patch_valid[:, None, None, :]).astype(jnp.float32)                    # b n c m
+    count = inside.sum(axis=-1, keepdims=True)
+    rows = jnp.maximum(image_grid[:, 0], 1).astype(jnp.float32)[:, None, None, None]
+    cols = jnp.maximum(image_grid[:, 1], 1).astype(jnp.float32)[:, None, None, None]
+    # cell centre in patch-grid units (patch j's centre at j), clamped to the grid: a tent per patch
+    grid_x = jnp.clip((cells[..., 0:1] + cells[..., 2:3]) / 2 * cols - 0.5, 0.0, cols - 1)
+    grid_y = jnp.clip((cells[..., 1:2] + cells[..., 3:4]) / 2 * rows - 0.5, 0.0, rows - 1)
+    tent = (jnp.maximum(0.0, 1.0 - jnp.abs(grid_x - (patch_col[:, None, None, :] - 1)))
+            * jnp.maximum(0.0, 1.0 - jnp.abs(grid_y - (patch_row[:, None, None, :] - 1)))
+            * patch_valid[:, None, None, :])
+    bilinear = tent / jnp.maximum(tent.sum(axis=-1, keepdims=True), 1e-6)
+    return jnp.where(count > 0, inside / jnp.maximum(count, 1.0), bilinear)
+
+
+def roi_pool(tokens: jax.Array, weights: jax.Array) -> jax.Array:
+    """`b m d` patch tokens and `b n c m` weights (`roi_pool_weights`) -> `b n (c d)` pooled cells."""
+    pooled = jnp.einsum("bncm,bmd->bncd", weights.astype(tokens.dtype), tokens)
+    return rearrange(pooled, "b n c d -> b n (c d)")

@@ -34,7 +34,8 @@ from dlt_jax.train.step import Objective, eval_step, train_step
 
 _log = logging.getLogger(__name__)
 CONFIG_FILE = "config.json"
-TRAIN_LOG_KEYS = ("loss", "action_loss", "box_loss", "presence_loss", "action_accuracy", "grad_norm")
+TRAIN_LOG_KEYS = ("loss", "action_loss", "box_loss", "presence_loss", "contrastive_loss", "action_accuracy",
+                  "grad_norm")
 CPU_LARGE_D_MODEL = 512  # configs/base.py has 768 (GPU/TPU scale), quickstart 128 (minutes on a CPU)
 TIMED_STEPS = 3          # a CPU run of a large model times its first steps (after the first: compiling)
 

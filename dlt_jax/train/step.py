@@ -42,6 +42,8 @@ class Objective:
     box_weight: float = 5.0
     presence_weight: float = 0.3
     label_smoothing: float = 0.0
+    contrastive_weight: float = 0.0  # html-pixel alignment (InfoNCE), with model.roi_pool
+    contrastive_temperature: float = 0.1
 
     @classmethod
     def from_config(cls, config: Any, mask_id: int, type_action_ids: tuple[int, ...]) -> "Objective":
@@ -55,7 +57,9 @@ class Objective:
                    flow_logit_std=float(config.diffusion.flow_logit_std),
                    drop_image=float(dropout.image), drop_html=float(dropout.html), drop_both=float(dropout.both),
                    box_weight=float(config.loss.box_weight), presence_weight=float(config.loss.presence_weight),
-                   label_smoothing=float(config.loss.label_smoothing))
+                   label_smoothing=float(config.loss.label_smoothing),
+                   contrastive_weight=float(config.loss.get("contrastive_weight", 0.0)),
+                   contrastive_temperature=float(config.loss.get("contrastive_temperature", 0.1)))
 
     @property
     def schedule(self) -> diffusion.GaussianSchedule:
@@ -103,10 +107,34 @@ def noise_batch(objective: Objective, batch: Mapping[str, jax.Array], rng: jax.A
     return NoisedInputs(noisy_actions, noisy_boxes, u, masked, drop_image, drop_html)
 
 
+def contrastive_loss(html: jax.Array, look: jax.Array, valid: jax.Array, temperature: float) -> jax.Array:
+    """Symmetric InfoNCE between the nodes' html and their looks, within each example.
+
+    html, look `b n e`; valid `b n` bool. Per example, each valid node's html embedding should pick its
+    own look among the looks of the example's valid nodes (cosine similarity / temperature), and each
+    look its own html: cross-entropy in both directions, averaged over the valid nodes, then over the
+    examples with at least two of them (one node alone has nothing to tell apart). Padding and invalid
+    nodes are neither queries nor candidates.
+    """
+    html = html / jnp.maximum(jnp.linalg.norm(html, axis=-1, keepdims=True), 1e-6)
+    look = look / jnp.maximum(jnp.linalg.norm(look, axis=-1, keepdims=True), 1e-6)
+    logits = jnp.einsum("bie,bje->bij", html, look) / temperature
+    pairs = valid[:, :, None] & valid[:, None, :]
+    logits = jnp.where(pairs, logits, -1e9)
+    html_to_look = jnp.diagonal(jax.nn.log_softmax(logits, axis=-1), axis1=1, axis2=2)   # b n
+    look_to_html = jnp.diagonal(jax.nn.log_softmax(logits, axis=-2), axis1=1, axis2=2)
+    per_node = jnp.where(valid, -(html_to_look + look_to_html) / 2, 0.0)
+    count = valid.sum(axis=-1)
+    per_example = per_node.sum(axis=-1) / jnp.maximum(count, 1)
+    counted = count >= 2
+    return jnp.where(counted, per_example, 0.0).sum() / jnp.maximum(counted.sum(), 1)
+
+
 def losses(objective: Objective, batch: Mapping[str, jax.Array], noised: NoisedInputs,
            prediction: Any) -> dict[str, jax.Array]:
     """The weighted total and its parts: action CE on masked slots, box MSE on generated valid
-    coordinates (x0), presence BCE over element types; plus the masked-slot action accuracy."""
+    coordinates (x0), presence BCE over element types, the html-pixel alignment (InfoNCE, where the
+    model gives one and the html is not dropped); plus the masked-slot action accuracy."""
     slot_valid = batch["slot_valid"]
     action_loss = diffusion.masked_cross_entropy(prediction.action_logits, batch["actions"], noised.masked,
                                                  objective.label_smoothing)
@@ -120,6 +148,12 @@ def losses(objective: Objective, batch: Mapping[str, jax.Array], noised: NoisedI
         presence_loss = diffusion.presence_loss(prediction.presence_logits, targets, batch["example_valid"])
         total = total + objective.presence_weight * presence_loss
         parts["presence_loss"] = presence_loss
+    alignment = getattr(prediction, "alignment", None)
+    if objective.contrastive_weight and alignment is not None:
+        valid = alignment.valid & ~noised.drop_html[:, None] & batch["example_valid"][:, None]
+        contrastive = contrastive_loss(alignment.html, alignment.look, valid, objective.contrastive_temperature)
+        total = total + objective.contrastive_weight * contrastive
+        parts["contrastive_loss"] = contrastive
     return {"loss": total, **parts}
 
 
@@ -153,11 +187,12 @@ def train_step(state: TrainState, batch: Mapping[str, jax.Array], *, graphdef: n
 
 def one_pass_prediction(model: Any, batch: Mapping[str, jax.Array], mask_id: int) -> Any:
     """The network's answer from one pass at u = 1 with every action masked and the boxes given:
-    the main inference mode (DOM boxes known), before any iterative sampling."""
+    the main inference mode (DOM boxes known), before any iterative sampling. The encoder is told the
+    boxes are given too, so it reads what they give (each node's look and geometry)."""
     b = batch["actions"].shape[0]
     valid = batch["slot_valid"]
     no_drop = jnp.zeros((b,), bool)
-    conditions = model.encode(batch, no_drop, no_drop)
+    conditions = model.encode(dict(batch, gen_box=jnp.zeros_like(batch["gen_box"])), no_drop, no_drop)
     return model.denoise(conditions, jnp.where(valid, mask_id, batch["actions"]), batch["boxes"], jnp.ones((b,)),
                          valid, jnp.zeros_like(batch["gen_box"]), valid)
 
