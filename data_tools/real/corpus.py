@@ -89,6 +89,16 @@ def prelabel(sections: Sequence[RealSection], work: Path = WORK_DIR, workdir: st
     (or every one with `force`). Returns (outlines written, failures)."""
     prelabels, written, failed = read_prelabels(), 0, []
     OUTLINES.mkdir(exist_ok=True)
+    try:
+        written = _prelabel_each(sections, work, workdir, force, chromium, prelabels, failed)
+    finally:  # the outlines written so far keep their pre-labels even when a later section fails
+        write_prelabels(prelabels)
+    return written, failed
+
+
+def _prelabel_each(sections: Sequence[RealSection], work: Path, workdir: str | None, force: bool,
+                   chromium: str | None, prelabels: dict[str, dict], failed: list[str]) -> int:
+    written = 0
     for section, versions, rendering, error in rendered_sections(sections, chromium):
         if rendering is None:
             failed.append(f"{section.id}: {error}")
@@ -103,8 +113,7 @@ def prelabel(sections: Sequence[RealSection], work: Path = WORK_DIR, workdir: st
             written += 1
         else:  # keep the person's outline; show it in the work folder
             shutil.copyfile(outline_path(section), folder / OUTLINE_FILE)
-    write_prelabels(prelabels)
-    return written, failed
+    return written
 
 
 def check(sections: Sequence[RealSection], work: Path = WORK_DIR, chromium: str | None = None
