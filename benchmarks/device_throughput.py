@@ -84,6 +84,10 @@ def synthetic_batch(config, batch: int, slots: int, seed: int = 0) -> dict[str, 
         "mask_strategy": np.zeros(batch, np.int32), "node_count": nodes.astype(np.int32),
         "example_index": np.arange(batch, dtype=np.int32), "example_valid": np.ones(batch, bool),
     }
+    # the html features not drawn above (class parts, geometry, content counts) as padding
+    blank = tokenizer_with_tags(config.data.tokenizer, ("div",)).blank(slots)
+    for key, value in blank.items():
+        out.setdefault(key, np.repeat(value[None], batch, axis=0))
     return out
 
 
