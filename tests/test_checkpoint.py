@@ -37,6 +37,15 @@ def test_each_difference_is_named():
     assert any(p.startswith("model inputs:") for p in problems)
 
 
+def test_an_evaluation_may_read_another_data_set_but_not_another_model():
+    other_data = _meta(fingerprint="zzz-jpeg64")
+    assert mismatches(_meta(), other_data, data=False) == []
+    changed = tiny_config()
+    changed.model.d_model = 48
+    assert mismatches(_meta(), _meta(changed, fingerprint="zzz-jpeg64"), data=False) == [
+        "config model.d_model: checkpoint 32, now 48"]
+
+
 def test_state_iterator_and_metadata_round_trip(tmp_path):
     iterator = iter(grain.MapDataset.range(10).to_iter_dataset())
     state = {"w": jnp.arange(6.0).reshape(2, 3), "step": jnp.array(3, jnp.int32)}

@@ -130,3 +130,17 @@ def test_the_shipped_corpus_matches_its_outlines_and_validates():
         assert parse_outline(outline, tree).actions == encode_layout(tree, example.layout).actions
     total = sum(p.stat().st_size for p in REAL_DATA.rglob("*.jpg"))
     assert total <= 40 * 2**20
+
+
+@shipped
+@needs_chromium
+@pytest.mark.slow
+@pytest.mark.skipif(not corpus.NODE_MODULES.is_dir(), reason="the pinned packages are not installed "
+                    "(npm ci --prefix data_tools/real)")
+def test_the_shipped_corpus_rebuilds_byte_for_byte_from_the_pinned_packages(tmp_path):
+    splits, failed = corpus.build(tmp_path / "real", progress=False)
+    assert failed == []
+    shipped_files = {p.relative_to(REAL_DATA): p.read_bytes() for p in REAL_DATA.rglob("*") if p.is_file()}
+    rebuilt = {p.relative_to(tmp_path / "real"): p.read_bytes() for p in (tmp_path / "real").rglob("*") if p.is_file()}
+    assert rebuilt.keys() == shipped_files.keys()
+    assert [name for name in rebuilt if rebuilt[name] != shipped_files[name]] == []

@@ -48,8 +48,9 @@ def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any
     return flat
 
 
-def mismatches(stored: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
-    """Human-readable differences between a checkpoint's metadata and this run's."""
+def mismatches(stored: Mapping[str, Any], current: Mapping[str, Any], data: bool = True) -> list[str]:
+    """Human-readable differences between a checkpoint's metadata and this run's; `data=False` leaves
+    out the data fingerprints (an evaluation may score any data set the model can read)."""
     problems = []
     def learned(config: Mapping[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in flatten_config(config).items()
@@ -62,10 +63,10 @@ def mismatches(stored: Mapping[str, Any], current: Mapping[str, Any]) -> list[st
             problems.append(f"config {key}: checkpoint {before!r}, now {now!r}")
     if list(stored["vocabulary"]) != list(current["vocabulary"]):
         problems.append(f"vocabulary: checkpoint {stored['vocabulary']}, now {current['vocabulary']}")
-    if stored["data_fingerprint"] != current["data_fingerprint"]:
+    if data and stored["data_fingerprint"] != current["data_fingerprint"]:
         problems.append(f"data: checkpoint trained on {stored['data_fingerprint']} ({stored.get('data_path')}), "
                         f"now {current['data_fingerprint']} ({current.get('data_path')})")
-    if stored.get("mix_fingerprint") != current.get("mix_fingerprint"):
+    if data and stored.get("mix_fingerprint") != current.get("mix_fingerprint"):
         problems.append(f"data.mix: checkpoint mixed in {stored.get('mix_fingerprint')}, "
                         f"now {current.get('mix_fingerprint')}")
     if stored["model_spec"] != current["model_spec"]:
@@ -91,8 +92,8 @@ class Checkpointer:
         restored = self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))
         return dict(restored["meta"])
 
-    def check_compatible(self, step: int, current: Mapping[str, Any]) -> None:
-        problems = mismatches(self.metadata(step), current)
+    def check_compatible(self, step: int, current: Mapping[str, Any], data: bool = True) -> None:
+        problems = mismatches(self.metadata(step), current, data)
         if problems:
             raise CheckpointMismatch(
                 f"{self.directory} holds a run (step {step}) that differs from this one:\n  - "

@@ -6,6 +6,7 @@ Used by the training loop's periodic validation and model selection, and by
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Mapping
@@ -16,7 +17,8 @@ import jax
 import numpy as np
 
 from dlt_jax import viz
-from dlt_jax.data.pipeline import Pipeline, make_pipeline
+from dlt_jax.data.dataset import resolve_dataset
+from dlt_jax.data.pipeline import Pipeline, element_spec, make_pipeline, tokenizer_with_tags
 from dlt_jax.train import sharding
 from dlt_jax.train.checkpoint import open_checkpoint
 from dlt_jax.train.experiment import enable_compilation_cache, model_spec, run_metadata
@@ -75,6 +77,16 @@ def write_overlay(path: Path, batch: Mapping[str, np.ndarray], predicted: np.nda
                    ["truth", "predicted: one pass, every action masked, boxes given"]).save(path)
 
 
+def checkpoint_pipeline(config: Any, split: str | None, metadata: Mapping[str, Any]) -> Pipeline:
+    """Evaluation batches of `config.data.path` tokenized as the checkpoint was trained (its tag
+    vocabulary), so any data set can be scored: the training one, or real sections beside it."""
+    data = resolve_dataset(config.data.path, cache_dir=config.data.data_dir, image_size=config.data.build_image_size,
+                           image_format=config.data.image_format)
+    tokenizer = tokenizer_with_tags(config.data.tokenizer, metadata["tokenizer_tags"])
+    spec = dataclasses.replace(element_spec(config.data, data), tokenizer=tokenizer)
+    return make_pipeline(config.data, split, mode="eval", seed=config.seed, data=data, spec=spec)
+
+
 def evaluate_checkpoint(config: Any, workdir: str | Path, split: str | None = None,
                         progress: bool = True, step: int | None = None, checkpoint: str = "latest") -> dict[str, Any]:
     """Scores a checkpoint of `workdir` (the newest, or the best by train.select, or `step` of that
@@ -82,10 +94,10 @@ def evaluate_checkpoint(config: Any, workdir: str | Path, split: str | None = No
     `eval/<split>/overlay.png` and returns the metrics."""
     workdir = Path(workdir)
     enable_compilation_cache()
-    pipeline = make_pipeline(config.data, split, mode="eval", seed=config.seed)
-    spec = model_spec(config, pipeline)
     checkpointer, step = open_checkpoint(workdir, step, checkpoint, keep=int(config.train.keep))
-    checkpointer.check_compatible(step, run_metadata(config, pipeline, spec))
+    pipeline = checkpoint_pipeline(config, split, checkpointer.metadata(step))
+    spec = model_spec(config, pipeline)
+    checkpointer.check_compatible(step, run_metadata(config, pipeline, spec), data=False)
     mesh = sharding.make_mesh()
     sharding.check_batch_size(int(config.data.eval_batch_size), mesh, "data.eval_batch_size")
     graphdef, ema_params = checkpointer.restore_ema_params(step, spec, config, sharding.replicated(mesh))
