@@ -89,11 +89,11 @@ def test_training_writes_checkpoints_metrics_and_pictures_then_resumes(bundled_d
     assert report["step"] == 30 and report["examples"] == 5 and 0 <= report["boxes_given_accuracy"] <= 1
     assert json.loads((tmp_path / "eval" / "train" / "metrics.json").read_text())["step"] == 30
     assert (tmp_path / "eval" / "train" / "overlay.png").is_file()
-    # another data set (other tags, no validation split of the training data) scores with the run's tokenizer
+    # another data set (other tags; sections over the 32 slots of OVERRIDES skipped) scores with the run's tokenizer
     real = _config(bundled_data)
     real.data.path, real.data.data_dir = str(REAL_DATA), str(tmp_path / "tfds")
     report = evaluate_checkpoint(real, tmp_path, "dev", progress=False)
-    assert report["split"] == "dev" and report["examples"] > 40 and 0 <= report["boxes_given_accuracy"] <= 1
+    assert report["split"] == "dev" and report["examples"] > 20 and 0 <= report["boxes_given_accuracy"] <= 1
 
     with pytest.raises(CheckpointMismatch, match="config model.d_model: checkpoint 32, now 48"):
         loop.run(_config(bundled_data, **{"train.steps": 40, "model.d_model": 48}), tmp_path, progress=False)
