@@ -72,7 +72,7 @@ def rule_prelabel(tree: HtmlTree) -> Prelabel:
     return Prelabel(tuple(rule_actions(tree)), "rules")
 
 
-def model_prelabel(record: JsonObject, shot: bytes, workdir: str, checkpoint: str | None = None) -> Prelabel:
+def model_prelabel(record: JsonObject, shot: bytes, workdir: str) -> Prelabel:
     """The trained model's actions with the DOM boxes given (its main inference mode)."""
     from dlt_jax.inference import LayoutGenerator  # noqa: PLC0415 - only when a model is asked for
     generator = LayoutGenerator.from_checkpoint(workdir)
@@ -82,15 +82,13 @@ def model_prelabel(record: JsonObject, shot: bytes, workdir: str, checkpoint: st
 
 
 def outline_fields(record: JsonObject, prelabel_source: str) -> dict[str, str]:
+    """The outline's header fields: id, where the section comes from, and what pre-labelled it."""
     source = record.get("source") or {}
+    where = " ".join(str(source[k]) for k in ("package", "version", "page") if k in source) or str(source.get("url", ""))
     fields = {"id": str(record["id"])}
-    for name in ("package", "version", "page", "url", "selector", "style"):
-        if name in source:
-            fields[name if name in ("selector", "style") else "source" if name == "url" else name] = str(source[name])
-    where = " ".join(str(source[k]) for k in ("package", "version", "page") if k in source)
     if where:
-        fields = {"id": fields["id"], "source": where, **{k: v for k, v in fields.items()
-                                                          if k in ("selector", "style")}}
+        fields["source"] = where
+    fields.update({k: str(source[k]) for k in ("selector", "style") if k in source})
     fields["prelabel"] = prelabel_source
     return fields
 
@@ -121,29 +119,30 @@ def annotated_record(record: JsonObject, outline: Outline) -> JsonObject:
         annotation.append("changed", sum(a != b for a, b in zip(prelabel, outline.actions)))
         annotation.append("nodes", len(tree))
     annotation.append("notes", list(outline.notes))
+    layout_field = JsonObject([("type", "SectionLayout"), ("data", JsonObject([("structure", layout["structure"])])),
+                               ("props", layout["props"])])
     out = JsonObject()
     for key, value in record.items():
-        if key in ("layout", ANNOTATION_FIELD):
-            continue
-        out.append(key, value)
-        if key == "html_boxes":
-            out.append("layout", JsonObject([("type", "SectionLayout"),
-                                             ("data", JsonObject([("structure", layout["structure"])])),
-                                             ("props", layout["props"])]))
+        if key not in ("layout", ANNOTATION_FIELD):
+            out.append(key, value)
+        if key == "html_boxes":  # the layout follows the boxes, as in the data sets this project writes
+            out.append("layout", layout_field)
     if "layout" not in out:
-        out.append("layout", JsonObject([("type", "SectionLayout"),
-                                         ("data", JsonObject([("structure", layout["structure"])])),
-                                         ("props", layout["props"])]))
+        out.append("layout", layout_field)
     out.append(ANNOTATION_FIELD, annotation)
     return out
 
 
+def record_layout(record: JsonObject) -> JsonObject:
+    """`{"structure", "props"}` of an annotated record (props beside or inside `layout.data`)."""
+    layout = record["layout"]
+    props = layout.get("props", layout["data"].get("props", JsonObject()))
+    return JsonObject([("structure", layout["data"]["structure"]), ("props", props)])
+
+
 def record_actions(record: JsonObject) -> tuple[str, ...]:
     """The actions of an annotated record's layout (the inverse of `annotated_record`)."""
-    layout = record["layout"]
-    data = layout["data"]
-    props = layout.get("props", data.get("props", JsonObject()))
-    return encode_layout(record_tree(record), JsonObject([("structure", data["structure"]), ("props", props)])).actions
+    return encode_layout(record_tree(record), record_layout(record)).actions
 
 
 def outline_of_record(record: JsonObject) -> str:
@@ -157,9 +156,7 @@ def outline_of_record(record: JsonObject) -> str:
 def overlay_png(record: JsonObject, screenshot: bytes | Path) -> bytes:
     """The annotated layout's elements drawn over the screenshot (PNG bytes)."""
     tree = record_tree(record)
-    layout = record["layout"]
-    props = layout.get("props", layout["data"].get("props", JsonObject()))
-    encoded = encode_layout(tree, JsonObject([("structure", layout["data"]["structure"]), ("props", props)]))
+    encoded = encode_layout(tree, record_layout(record))
     data = screenshot.read_bytes() if isinstance(screenshot, Path) else screenshot
     with Image.open(io.BytesIO(data)) as image:
         picture = draw_example(image, tree, encoded, record["html_boxes"], title=str(record["id"]))
@@ -170,8 +167,7 @@ def overlay_png(record: JsonObject, screenshot: bytes | Path) -> bytes:
 
 def prelabel_png(record: JsonObject, screenshot: bytes, prelabel: Prelabel) -> bytes:
     """The pre-labels drawn as an overlay, so a person sees the proposal before editing."""
-    tree = record_tree(record)
-    return overlay_png(annotated_record(record, Outline(prelabel.actions)), screenshot) if tree else b""
+    return overlay_png(annotated_record(record, Outline(prelabel.actions)), screenshot)
 
 
 def nodes_png(record: JsonObject, screenshot: bytes) -> bytes:

@@ -171,12 +171,13 @@ def build(out: Path = CORPUS_DIR, sections: Sequence[RealSection] | None = None,
             failed.append(f"{section.id}: {problem}")
     if failed:
         return {}, failed
-    if out.exists():
-        shutil.rmtree(out)
+    building = out.with_name(out.name + ".building")  # `out` is replaced only by a corpus that checked clean
+    if building.exists():
+        shutil.rmtree(building)
     splits: dict[str, list[str]] = {split: [] for split in SPLITS}
     sources = JsonObject()
     for section, record, shot in staged:
-        folder = out / section.split / section.id
+        folder = building / section.split / section.id
         folder.mkdir(parents=True)
         (folder / record["screenshot"]["path"]).write_bytes(shot)
         try:
@@ -186,9 +187,15 @@ def build(out: Path = CORPUS_DIR, sections: Sequence[RealSection] | None = None,
         (folder / EXAMPLE_FILE).write_text(dump_json(record, indent=1) + "\n", encoding="utf-8")
         splits[section.split].append(section.id)
         sources.append(section.id, record["source"])
-    with open(out / "dataset_config.yaml", "w", encoding="utf-8") as f:
+    if failed:
+        shutil.rmtree(building)
+        return {}, failed
+    with open(building / "dataset_config.yaml", "w", encoding="utf-8") as f:
         yaml.safe_dump({"splits": splits}, f, sort_keys=False, default_flow_style=None, width=100)
-    (out / "sources.json").write_text(dump_json(sources, indent=1) + "\n", encoding="utf-8")
+    (building / "sources.json").write_text(dump_json(sources, indent=1) + "\n", encoding="utf-8")
+    if out.exists():
+        shutil.rmtree(out)
+    building.rename(out)
     return splits, failed
 
 

@@ -17,7 +17,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from data_tools.likeness.pages import LikenessError, check_installed, pinned_versions, serve  # noqa: F401 - re-exported
+from data_tools.likeness.pages import (HELD_BACK, LikenessError, check_installed, pinned_versions,  # noqa: F401
+                                       serve)  # re-exported: HELD_BACK (DESIGN.md §10) has one home
 
 HERE = Path(__file__).parent
 SOURCES_FILE = HERE / "sections.json"
@@ -29,8 +30,6 @@ STYLES = frozenset({"grid_framework", "utility_first", "component_kit", "bem", "
 SPLITS = frozenset({"train", "dev"})
 FIELDS = ("id", "package", "page", "selector", "style", "split")
 # Held back for independent evaluation (DESIGN.md §10): never used for training, tuning or likeness.
-HELD_BACK = frozenset({"startbootstrap-creative", "startbootstrap-resume", "uikit", "fomantic-ui", "spectre.css",
-                       "bulma-start"})
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -122,7 +121,4 @@ def split_sections(sections: Sequence[RealSection], split: str) -> list[RealSect
 
 def check_ready(sections: Sequence[RealSection], node_modules: Path = NODE_MODULES) -> dict[str, str]:
     """package -> installed version; LikenessError naming `INSTALL_COMMAND` when a page is missing or unpinned."""
-    try:
-        return check_installed(sections, node_modules, pinned_versions(PACKAGE_FILE))
-    except LikenessError as error:  # the shared check names the likeness install command; this corpus has its own
-        raise LikenessError(str(error).replace("npm ci --prefix data_tools/likeness", INSTALL_COMMAND)) from None
+    return check_installed(sections, node_modules, pinned_versions(PACKAGE_FILE), install_command=INSTALL_COMMAND)

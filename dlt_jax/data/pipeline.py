@@ -566,8 +566,8 @@ def make_pipeline(data_config: Any, split: str | None = None, *, mode: str = "tr
 
     spec = spec if spec is not None else element_spec(data_config, data)
     mix = resolve_mix(data_config) if mode == "train" else None
-    mixture = mix_in(data, split, spec.max_slots, mix, *((data_config.mix.split, int(data_config.mix.repeat))
-                                                         if mix is not None else ()))
+    mix_config = data_config.get("mix") or {}
+    mixture = mix_in(data, split, spec.max_slots, mix, mix_config.get("split", "train"), int(mix_config.get("repeat", 1)))
     kept, counts, skipped = mixture.kept, mixture.node_counts, mixture.skipped
     if not len(kept):
         raise ValueError(f"{data.path}: split {split!r} has no record with at most max_slots="
