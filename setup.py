@@ -12,7 +12,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["dlt_jax", "dlt_jax.*", "data_tools", "data_tools.*", "configs"]),
     include_package_data=True,
-    package_data={"dlt_jax": ["data/bundled/**/*", "data/embedded/**/*", "data/real/**/*"]},
+    package_data={"dlt_jax": ["data/bundled/**/*", "data/embedded/**/*", "data/real/**/*", "pretrained/**/*"]},
     install_requires=[
         "jax~=0.10.2",
         "flax~=0.12.8",

@@ -142,6 +142,9 @@ def train_config() -> ConfigDict:
         "eval_batches": 0,            # validation batches per evaluation (0: the whole split)
         "overlay_examples": 8,        # validation examples drawn per evaluation
         "distributed": False,         # multi-host: call jax.distributed.initialize() first
+        # A fresh run starts from these EMA params (a weights folder, or a workdir's best checkpoint)
+        # instead of its initialisation, with a fresh optimizer: fine-tuning. "" starts from scratch.
+        "init_from": "",
         # Model selection: the EMA weights are scored on a selection split every `every` steps (and at
         # the end); the best so far is kept in checkpoints/best/ (and best.json) for
         # --mode=eval/sample --checkpoint=best. The split may be another data set's (a real dev set

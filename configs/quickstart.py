@@ -2,7 +2,7 @@
 
     python -m dlt_jax.main --config=configs/quickstart.py --workdir=/tmp/dlt_quickstart
 
-The real corpus's train split (dlt_jax/data/real, 103 hand-annotated template sections) is mixed
+The real corpus's train split (dlt_jax/data/real, 102 hand-annotated template sections) is mixed
 into every epoch, each section `data.mix.repeat` times; the checkpoint kept in checkpoints/best/ is
 the one best on its dev split (other packages, other authoring styles).
 """

@@ -52,6 +52,7 @@ class LayoutPrediction:
     tree: HtmlTree = dataclasses.field(repr=False)
     box_targets: np.ndarray = dataclasses.field(repr=False)  # n 4, (cx, cy, w, h) in [-1, 1]
     box_valid: np.ndarray = dataclasses.field(repr=False)    # n: False where the DOM says "no box"
+    style: OutputStyle = dataclasses.field(default=DEFAULT_STYLE, repr=False)  # how `layout` spells its keys
 
     def nodes_json(self) -> list[dict[str, Any]]:
         return [{"index": node.index, "key": node.key.key, "action": action, "probability": round(p, 4),
@@ -137,6 +138,22 @@ class LayoutGenerator:
         graphdef, ema_params = checkpointer.restore_ema_params(step, spec, config)
         checkpointer.close()
         return cls(config, metadata, graphdef, ema_params, step)
+
+    @classmethod
+    def pretrained(cls, folder: str | Path | None = None,
+                   sample_config: Mapping[str, Any] | None = None) -> "LayoutGenerator":
+        """The shipped release weights (`dlt_jax/pretrained/release/`, MODEL_CARD.md), or another
+        weights folder written by `python -m dlt_jax.weights export`, with their own config; the
+        sampler settings are `sample_config` when given. Weights that do not fit this code's network
+        raise `WeightsMismatch`, naming what differs."""
+        from dlt_jax.weights import PRETRAINED, load_weights  # noqa: PLC0415
+
+        enable_compilation_cache()
+        weights = load_weights(PRETRAINED if folder is None else folder)
+        config = weights.config
+        if sample_config is not None:
+            config.sample = ConfigDict(dict(sample_config))
+        return cls(config, weights.metadata, weights.graphdef, weights.params, weights.step)
 
     # ------------------------------------------------------------------ public API
 
@@ -299,7 +316,7 @@ class LayoutGenerator:
             valid = boxes_to_targets(request.record["html_boxes"], width, height)[1]
         return LayoutPrediction(request.example_id, decoded.layout, names,
                                 [float(p) for p in np.asarray(output.probabilities[row, :n])],
-                                pixels.round(2).tolist(), dict(decoded.repairs), tree, targets, valid)
+                                pixels.round(2).tolist(), dict(decoded.repairs), tree, targets, valid, request.style)
 
 
 @functools.lru_cache(maxsize=256)

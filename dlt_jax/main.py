@@ -8,6 +8,13 @@ checkpoint; `--mode=eval` scores the newest checkpoint's EMA weights on
 `--output` (both restore `--checkpoint=best`, the best by train.select, or
 `--step=N` instead); `--mode=data` runs one epoch of the input pipeline and
 draws its first batch. Any config value can be overridden: `--config.train.steps=500`.
+
+Without `--workdir`, `--mode=sample` and `--mode=eval` use the shipped weights
+(MODEL_CARD.md) with their own config (`--config` then only gives the sampler
+settings):
+
+    python -m dlt_jax.main --mode=sample --input=/tmp/sections --output=/tmp/layouts
+    python -m dlt_jax.main --mode=eval --output=/tmp/eval     # the real dev split, as in the card
 """
 
 from absl import app, flags, logging
@@ -20,8 +27,10 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "folder for checkpoints, metrics
 _MODE = flags.DEFINE_enum("mode", "train", MODES, "what to run")
 _SPLIT = flags.DEFINE_string("split", None, "--mode=eval: the split to score (default: config.data.eval_split)")
 _INPUT = flags.DEFINE_string("input", None, "--mode=sample: a data set folder, a .jsonl manifest, an example folder, "
-                             "or a folder of render_page outputs")
-_OUTPUT = flags.DEFINE_string("output", None, "--mode=sample: where OUTPUT/<id>/layout.json and overlay.png go")
+                             "or a folder of render_page outputs; --mode=eval without --workdir: the data set "
+                             "to score (default: the real corpus, dlt_jax/data/real)")
+_OUTPUT = flags.DEFINE_string("output", None, "--mode=sample: where OUTPUT/<id>/layout.json and overlay.png go; "
+                              "--mode=eval without --workdir: where the report goes")
 _BOXES = flags.DEFINE_enum("boxes", "auto", ("auto", "given", "generate"),
                            "--mode=sample: DOM boxes given (only actions generated) or generated; auto: given "
                            "where the input has html_boxes")
@@ -29,7 +38,43 @@ _CHECKPOINT = flags.DEFINE_enum("checkpoint", "latest", ("latest", "best"),
                                 "--mode=eval/sample: restore the newest numbered checkpoint or the best by "
                                 "train.select (checkpoints/best/)")
 _STEP = flags.DEFINE_integer("step", None, "--mode=eval/sample: restore this step (of --checkpoint's kind)")
-flags.mark_flags_as_required(["config", "workdir"])
+
+
+def check_flags(mode: str, config: object, workdir: str | None) -> None:
+    """Training needs a config and a workdir; sampling and evaluation fall back on the shipped weights."""
+    if mode in ("train", "data") and (config is None or workdir is None):
+        raise app.UsageError(f"--mode={mode} needs --config=configs/....py and --workdir=DIR")
+    if mode in ("train", "data") and (flags.FLAGS["step"].present or flags.FLAGS["checkpoint"].present):
+        raise app.UsageError("--step and --checkpoint choose what --mode=eval and --mode=sample restore; "
+                             "training always resumes from the newest checkpoint")
+    if workdir is None and (flags.FLAGS["step"].present or flags.FLAGS["checkpoint"].present):
+        raise app.UsageError("--step and --checkpoint choose a checkpoint of --workdir; without one the "
+                             "shipped weights are used")
+    if mode == "eval" and workdir is not None and config is None:
+        raise app.UsageError("--mode=eval of a workdir needs the --config it was trained with")
+
+
+def generator_for(config: object, workdir: str | None, restores: dict):
+    from dlt_jax.inference import LayoutGenerator  # noqa: PLC0415
+
+    sample = None if config is None else config.sample
+    if workdir is None:
+        return LayoutGenerator.pretrained(sample_config=sample)
+    return LayoutGenerator.from_checkpoint(workdir, sample_config=sample, **restores)
+
+
+def evaluate_shipped(generator, input_path: str | None, split: str | None, output: str | None) -> None:
+    """`--mode=eval` without a workdir: the shipped weights' layout metrics (MODEL_CARD.md) on a data set."""
+    from dlt_jax.data.readers import REAL_DATA  # noqa: PLC0415
+    from dlt_jax.evaluation import run as evaluation  # noqa: PLC0415
+
+    data = generator.config.data.copy_and_resolve_references()
+    data.path = input_path or str(REAL_DATA)
+    examples = evaluation.split_examples(data, split or "dev")
+    output = output or "dlt_eval"
+    report = evaluation.evaluate_layouts(generator, examples, output, seed=int(generator.config.seed))
+    print(evaluation.headline(report))
+    print(f"wrote {output}/report.md, report.json and index.html")
 
 
 def main(argv: list[str]) -> None:
@@ -38,9 +83,7 @@ def main(argv: list[str]) -> None:
     logging.set_verbosity(logging.WARNING)
     config, workdir = _CONFIG.value, _WORKDIR.value
     restores = {"step": _STEP.value, "checkpoint": _CHECKPOINT.value}
-    if _MODE.value in ("train", "data") and (flags.FLAGS["step"].present or flags.FLAGS["checkpoint"].present):
-        raise app.UsageError("--step and --checkpoint choose what --mode=eval and --mode=sample restore; "
-                             "training always resumes from the newest checkpoint")
+    check_flags(_MODE.value, config, workdir)
     # Imports after flag parsing: JAX and grain start threads we do not want in `--help`.
     if _MODE.value == "data":
         from dlt_jax.data.inspect import format_summary, inspect_data  # noqa: PLC0415
@@ -51,12 +94,15 @@ def main(argv: list[str]) -> None:
     elif _MODE.value == "sample":
         if not _INPUT.value or not _OUTPUT.value:
             raise app.UsageError("--mode=sample needs --input=PATH and --output=DIR")
-        from dlt_jax.inference import LayoutGenerator  # noqa: PLC0415
         from dlt_jax.predict import run_sample  # noqa: PLC0415
-        generator = LayoutGenerator.from_checkpoint(workdir, sample_config=config.sample, **restores)
-        summary = run_sample(generator, _INPUT.value, _OUTPUT.value, boxes=_BOXES.value, seed=config.seed)
+        generator = generator_for(config, workdir, restores)
+        seed = int((config or generator.config).seed)
+        summary = run_sample(generator, _INPUT.value, _OUTPUT.value, boxes=_BOXES.value, seed=seed,
+                             meta={"weights": workdir or "shipped (MODEL_CARD.md)"})
         print(f"wrote {summary['predicted']} layouts to {summary['output']} ({summary['skipped']} inputs skipped, "
-              f"{summary['repaired']} needed a repair; summary.json lists them)")
+              f"{summary['repaired']} needed a repair; summary.json lists them); report: {summary['report']}")
+    elif workdir is None:
+        evaluate_shipped(generator_for(config, None, restores), _INPUT.value, _SPLIT.value, _OUTPUT.value)
     else:
         from dlt_jax.evaluation import run as evaluation  # noqa: PLC0415
         from dlt_jax.inference import LayoutGenerator  # noqa: PLC0415

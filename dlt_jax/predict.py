@@ -1,18 +1,27 @@
-"""`--mode=sample`: layouts for every section of an input path, written one folder per section.
+"""From a web page (or rendered sections) to layouts, one folder per section, and a report page.
 
-    python -m dlt_jax.main --config=configs/quickstart.py --workdir=/tmp/dlt_quickstart --mode=sample \\
-        --input=/tmp/sections --output=/tmp/layouts [--boxes=given|generate]
+    python -m dlt_jax.predict page.html --selector "body > section" --out /tmp/layouts
+    python -m dlt_jax.main --mode=sample --input=/tmp/sections --output=/tmp/layouts   # rendered already
 
-Each `OUTPUT/<id>/` gets `layout.json` (structure + props, duplicate keys kept, the input's
-output style), `prediction.json` (the same plus per-node actions, probabilities, boxes and
-repair counts) and `overlay.png` (the predicted elements over the screenshot). A broken
-input is reported with its field and skipped; the summary counts it.
+`python -m dlt_jax.predict` renders PAGE (an html file, a folder with an index.html, or an http(s)
+URL) in Chromium, finds every section the selector matches, and predicts each with the shipped
+weights (MODEL_CARD.md; `--workdir` for others) with the DOM boxes given. Each `OUT/<id>/` gets
+`screenshot.png` and `example.json` (the rendered input), `layout.json` (structure + props, DATA_FORMAT
+§1.2), `prediction.json` (the same plus per-node actions, probabilities, boxes and repair counts) and
+`overlay.png`; `OUT/index.html` shows them all (`report_page`). A broken input is reported with its
+field and skipped; the summary counts it.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +29,22 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from dlt_jax import viz
-from dlt_jax.data.example import Example, ExampleError
+from dlt_jax import report_page, viz
+from dlt_jax.data.example import DatasetError, Example, ExampleError
 from dlt_jax.data.inputs import read_inputs
-from dlt_jax.inference import LayoutGenerator, LayoutPrediction
-from dlt_jax.layout import dump_json
+from dlt_jax.data.readers import folder_example
+from dlt_jax.inference import LayoutGenerator, LayoutPrediction, resolve_node
+from dlt_jax.layout import dump_json, parse_html
 
 OVERLAY_WIDTH = 800
+SCREENSHOT = "screenshot.png"
+LAYOUT, PREDICTION, OVERLAY = "layout.json", "prediction.json", "overlay.png"
+REPORT = "index.html"
+SUMMARY = "summary.json"
+
+
+class PredictError(Exception):
+    """A problem with what the user asked for: one line saying what is wrong and what to do."""
 
 
 def safe_name(example_id: str) -> str:
@@ -43,14 +61,43 @@ def draw_prediction(example: Example, prediction: LayoutPrediction, vocab: Any) 
 
 def write_prediction(folder: Path, example: Example, prediction: LayoutPrediction, vocab: Any) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "layout.json").write_text(dump_json(prediction.layout, indent=2) + "\n", encoding="utf-8")
-    (folder / "prediction.json").write_text(dump_json(prediction.to_json(), indent=2) + "\n", encoding="utf-8")
-    draw_prediction(example, prediction, vocab).save(folder / "overlay.png")
+    (folder / LAYOUT).write_text(dump_json(prediction.layout, indent=2) + "\n", encoding="utf-8")
+    (folder / PREDICTION).write_text(dump_json(prediction.to_json(), indent=2) + "\n", encoding="utf-8")
+    draw_prediction(example, prediction, vocab).save(folder / OVERLAY)
+
+
+def section_screenshot(folder: Path, example: Example) -> str:
+    """The example's screenshot inside its output folder (the report page reads it from there)."""
+    target = folder / SCREENSHOT
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        example.load_screenshot().convert("RGB").save(target)
+    return SCREENSHOT
+
+
+def prediction_view(output: Path, example: Example, prediction: LayoutPrediction, vocab: Any) -> dict[str, Any]:
+    """One section of the report page, its files relative to `output`."""
+    name = safe_name(example.id)
+    shot = section_screenshot(output / name, example)
+    size = example.load_screenshot().size
+    files = {label: f"{name}/{label}" for label in (LAYOUT, PREDICTION, OVERLAY) if (output / name / label).exists()}
+    return report_page.section_view(
+        example.id, prediction.tree, prediction.actions, prediction.probabilities, prediction.boxes,
+        prediction.box_valid.tolist(), screenshot=f"{name}/{shot}", size=(int(size[0]), int(size[1])), files=files,
+        vocab=vocab, style=prediction.style)
+
+
+def element_types(prediction: LayoutPrediction, vocab: Any) -> Counter:
+    return Counter(a for a in prediction.actions if vocab.is_type(a))
 
 
 def run_sample(generator: LayoutGenerator, input_path: str | Path, output: str | Path, boxes: str = "auto",
-               seed: int = 0, progress: bool = True) -> dict[str, Any]:
-    """Predicts every input under `input_path` into `output`; returns (and writes) a summary."""
+               seed: int = 0, progress: bool = True,
+               given_actions: Mapping[str, Mapping[int, str]] | None = None,
+               meta: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Predicts every input under `input_path` into `output` (one folder per section, the report page
+    `index.html`); returns (and writes) a summary. `given_actions[id]` fixes some node actions of
+    that section (preorder index -> action)."""
     output = Path(output)
     examples, errors = [], []
     for item in read_inputs(input_path):
@@ -58,15 +105,215 @@ def run_sample(generator: LayoutGenerator, input_path: str | Path, output: str |
             errors.append(item.as_dict())
             continue
         examples.append(item)
-    with tqdm(total=len(examples), desc="sample", unit="section", disable=not progress) as bar:
-        predictions = generator.predict_examples(examples, boxes=boxes, seed=seed, progress=bar, errors=errors)
+    fixed = [dict((given_actions or {}).get(e.id, {})) for e in examples]
+    with tqdm(total=len(examples), desc="predict", unit="section", disable=not progress) as bar:
+        predictions = generator.predict_examples(examples, boxes=boxes, seed=seed, progress=bar, errors=errors,
+                                                 given_actions=fixed)
+    sections, views = [], []
     for example, prediction in zip(examples, predictions):
-        if prediction is not None:
-            write_prediction(output / safe_name(example.id), example, prediction, generator.vocab)
-    predictions = [p for p in predictions if p is not None]
-    summary = {"input": str(input_path), "output": str(output), "checkpoint_step": generator.step,
-               "predicted": len(predictions), "skipped": len(errors), "errors": errors,
-               "repaired": sum(1 for p in predictions if p.repairs), "boxes": boxes}
+        if prediction is None:
+            continue
+        folder = output / safe_name(example.id)
+        write_prediction(folder, example, prediction, generator.vocab)
+        views.append(prediction_view(output, example, prediction, generator.vocab))
+        types = element_types(prediction, generator.vocab)
+        sections.append({"id": example.id, "folder": str(folder), "nodes": len(prediction.actions),
+                         "elements": sum(types.values()), "types": dict(types.most_common()),
+                         "repairs": dict(prediction.repairs)})
     output.mkdir(parents=True, exist_ok=True)
-    (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    report = report_page.write_report_page(output, views, meta=dict(meta or {}, step=generator.step, boxes=boxes))
+    summary = {"input": str(input_path), "output": str(output), "report": str(report),
+               "checkpoint_step": generator.step, "predicted": len(sections), "skipped": len(errors),
+               "errors": errors, "repaired": sum(1 for s in sections if s["repairs"]), "boxes": boxes,
+               "sections": sections}
+    (output / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+# ----------------------------------------------------------------------------- the page command
+
+def page_url(page: str) -> str:
+    """PAGE as something Chromium opens: an http(s) URL as it is, an html file or a folder's index.html."""
+    if re.match(r"^https?://", page):
+        return page
+    if re.match(r"^[a-z][a-z0-9+.-]*://", page):
+        raise PredictError(f"{page}: only http(s) URLs, html files and folders with an index.html are read")
+    path = Path(page)
+    if path.is_dir():
+        if not (path / "index.html").is_file():
+            raise PredictError(f"{page}: a folder without an index.html; give the html file itself")
+        path = path / "index.html"
+    elif not path.is_file():
+        raise PredictError(f"{page}: no such file or folder (give an html file, a folder with an index.html, "
+                           "or an http(s) URL)")
+    return str(path.absolute())
+
+
+def check_output(out: Path, force: bool) -> None:
+    """`out` empty or absent; with `force`, what a previous run wrote there is cleared."""
+    if out.exists() and not out.is_dir():
+        raise PredictError(f"--out {out}: a file, not a folder")
+    held = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    if held and not force:
+        shown = ", ".join(held[:4]) + (", ..." if len(held) > 4 else "")
+        raise PredictError(f"--out {out} already holds {len(held)} entries ({shown}); pass --force to replace "
+                           "them, or choose another folder")
+    for name in held:
+        target = out / name
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+
+
+def describe_render_error(page: str, selector: str, error: Exception) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if "matched no element" in text:
+        return (f"selector {selector!r} matches nothing on {page}; open the page and pick a selector of its "
+                "sections (e.g. 'section', 'body > *', 'main > div')")
+    if "net::ERR" in text or "NS_ERROR" in text:
+        reason = re.search(r"net::ERR_[A-Z_]+", text)
+        return (f"cannot open {page} ({reason.group(0) if reason else text}); check the address and that the "
+                "server is up and reachable from here")
+    if "Timeout" in type(error).__name__ or "Timeout" in text:
+        return f"{page} did not finish loading in time ({text}); try again, or save the page and give the file"
+    return f"rendering {page} failed: {text}"
+
+
+def render_sections(page: str, selector: str, out: Path, *, first: bool, width: int,
+                    chromium: str | None) -> list[str]:
+    """Renders every section of `page` matching `selector` into `out/<id>/` (screenshot.png,
+    example.json), returns their ids."""
+    from data_tools import render  # noqa: PLC0415
+    from data_tools.render_page import inference_record  # noqa: PLC0415
+
+    if render.find_chromium(chromium) is None:
+        raise PredictError("no Chromium found (--chromium PATH, $DLT_CHROMIUM, or a system chromium); install "
+                           "one, e.g. `apt-get install -y chromium` or `python -m playwright install chromium`")
+    url = page_url(page)
+    with render.Renderer(chromium, width=width) as renderer:
+        try:
+            renderings = ([renderer.render_url(url, selector, width)] if first
+                          else renderer.render_url_all(url, selector, width))
+        except Exception as error:  # playwright's errors name the network or selector problem
+            raise PredictError(describe_render_error(page, selector, error)) from None
+    ids = []
+    for match, rendering in enumerate(renderings):
+        ident = f"section-{match:02d}"
+        warnings: list[str] = []
+        record, shot = inference_record(ident, page, selector, rendering, 0, warnings)
+        folder = out / ident
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / SCREENSHOT).write_bytes(shot)
+        (folder / "example.json").write_text(dump_json(record), encoding="utf-8")
+        for warning in warnings:
+            print(f"predict: {ident}: {warning}", file=sys.stderr)
+        ids.append(ident)
+    return ids
+
+
+def read_partial(path: str | Path, out: Path, ids: Sequence[str], vocab: Any) -> dict[str, dict[int, str]]:
+    """`--partial FILE`: hand-fixed node actions, `{"<node>": "<action>"}` for the first section, or
+    `{"<section id>": {"<node>": "<action>"}}`; a node is its preorder index or its html key path."""
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in pairs]
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        if repeated:
+            raise ValueError(f"{', '.join(repeated)} given twice")
+        return dict(pairs)
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"), object_pairs_hook=unique)
+    except (OSError, ValueError) as error:
+        raise PredictError(f"--partial {path}: {error}") from None
+    if not isinstance(data, Mapping):
+        raise PredictError(f"--partial {path}: expected a JSON object of node -> action")
+    per_section = data if data and all(isinstance(v, Mapping) for v in data.values()) else {ids[0]: data}
+    fixed: dict[str, dict[int, str]] = {}
+    for section, nodes in per_section.items():
+        if section not in ids:
+            raise PredictError(f"--partial {path}: no section {section!r}; the page gave {', '.join(ids)}")
+        tree = parse_html(folder_example(out / section, section, split="input").html)
+        fixed[section] = {}
+        for ref, action in nodes.items():
+            known = [a for a in vocab.actions if a not in ("PAD", "MASK")]
+            if action not in known:
+                raise PredictError(f"--partial {path}: {section} node {ref!r}: unknown action {action!r}; known: "
+                                   + ", ".join(known))
+            try:
+                node = resolve_node(tree, int(ref) if ref.isdigit() else ref, section)
+            except ExampleError as error:
+                raise PredictError(f"--partial {path}: {error}") from None
+            fixed[section][node] = action
+    return fixed
+
+
+def load_generator(workdir: str | None, checkpoint: str, step: int | None) -> LayoutGenerator:
+    if workdir is None:
+        return LayoutGenerator.pretrained()
+    return LayoutGenerator.from_checkpoint(workdir, step, checkpoint=checkpoint)
+
+
+def format_table(summary: Mapping[str, Any]) -> str:
+    rows = [("section", "nodes", "elements", "types")]
+    for section in summary["sections"]:
+        types = ", ".join(f"{t} {n}" for t, n in section["types"].items())
+        rows.append((section["id"], str(section["nodes"]), str(section["elements"]), types))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}" for r in rows]
+    for error in summary["errors"]:
+        lines.append(f"{error['id']}: not predicted: {error['message']}")
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m dlt_jax.predict", description=__doc__.splitlines()[0])
+    parser.add_argument("page", help="an html file, a folder with an index.html, or an http(s) URL")
+    parser.add_argument("--selector", required=True, help="CSS selector of the page's sections")
+    parser.add_argument("--out", default="layouts", help="output folder (default: ./layouts)")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--all", action="store_true", help="every section the selector matches (the default)")
+    which.add_argument("--first", action="store_true", help="only the first section the selector matches")
+    parser.add_argument("--width", type=int, default=1920, help="viewport width in px (default 1920)")
+    parser.add_argument("--partial", default=None, help="JSON of hand-fixed node actions (node -> action, or "
+                        "section id -> node -> action); the rest is predicted around them")
+    parser.add_argument("--workdir", default=None, help="a training workdir to predict with instead of the "
+                        "shipped weights")
+    parser.add_argument("--checkpoint", default="best", choices=("best", "latest"),
+                        help="with --workdir: the best checkpoint by train.select (default) or the newest")
+    parser.add_argument("--step", type=int, default=None, help="with --workdir: this step")
+    parser.add_argument("--chromium", default=None, help="Chromium executable (default: $DLT_CHROMIUM, a system one)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--force", action="store_true", help="replace what --out already holds")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON instead of a table")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    out = Path(args.out)
+    started = time.time()
+    try:
+        check_output(out, args.force)
+        ids = render_sections(args.page, args.selector, out, first=args.first, width=args.width,
+                              chromium=args.chromium)
+        generator = load_generator(args.workdir, args.checkpoint, args.step)
+        fixed = read_partial(args.partial, out, ids, generator.vocab) if args.partial else {}
+        meta = {"page": args.page, "selector": args.selector,
+                "weights": args.workdir or "shipped (MODEL_CARD.md)"}
+        summary = run_sample(generator, out, out, boxes="given", seed=args.seed, progress=not args.json,
+                             given_actions=fixed, meta=meta)
+    except (PredictError, DatasetError, FileNotFoundError, ValueError) as error:
+        print(f"predict: {error}", file=sys.stderr)
+        return 2
+    summary["seconds"] = round(time.time() - started, 1)
+    for error in summary["errors"]:
+        if "slots of the largest slot bucket" in error["message"]:
+            error["message"] += "; or pick parts of it with a narrower --selector"
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(format_table(summary))
+        print(f"{summary['predicted']} section(s) in {summary['seconds']} s; report: {summary['report']}")
+    return 1 if summary["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -93,7 +93,10 @@ def test_sample_cli_writes_a_folder_per_section_and_counts_broken_inputs(generat
     folders = sorted(p for p in (tmp_path / "out").iterdir() if p.is_dir())
     assert len(folders) == 5
     for folder in folders:
-        assert {p.name for p in folder.iterdir()} == {"layout.json", "prediction.json", "overlay.png"}
+        assert {p.name for p in folder.iterdir()} == {"layout.json", "prediction.json", "overlay.png",
+                                                      "screenshot.png"}
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert all(f'"{folder.name}/screenshot.png"' in page for folder in folders)  # the report page shows each
 
 
 def test_evaluation_report_sets_the_model_beside_its_ablations_and_the_rule_baseline(generator, examples, tmp_path):
@@ -110,6 +113,8 @@ def test_evaluation_report_sets_the_model_beside_its_ablations_and_the_rule_base
             "model without screenshot, boxes generated | model without classes, boxes given | rule baseline |") \
         in markdown and "## Completion" in markdown
     assert (tmp_path / "examples.png").is_file() and list(tmp_path.glob("confusion_*.png"))
+    page = (tmp_path / "index.html").read_text()  # the report page: truth beside prediction
+    assert '"truth":{"elements"' in page and len(list((tmp_path / "sections").glob("*.jpg"))) == 5
 
 
 def test_stripping_classes_keeps_every_node_its_tag_and_content():

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from dlt_jax import viz
+from dlt_jax import report_page, viz
 from dlt_jax.data.example import Example
 from dlt_jax.evaluation.baseline import rule_actions
 from dlt_jax.evaluation.metrics import example_result, score
@@ -30,6 +30,7 @@ from dlt_jax.layout import CONTENT_KEYS, JsonObject, encode_layout, parse_html, 
 
 COMPLETION_FRACTIONS = (0.0, 0.25, 0.5, 0.75)
 FIGURE = "examples.png"
+PAGE_SHOTS = "sections"  # the report page's screenshots, under the report folder
 
 
 def given_nodes(node_count: int, fraction: float, seed: int) -> list[int]:
@@ -87,6 +88,25 @@ def draw_examples(path: Path, examples: Sequence[Example], predictions: Sequence
         viz.titled(viz.draw_grid(pictures, columns=2), ["truth", "model, boxes given"]).save(path)
 
 
+def write_eval_page(out_dir: Path, examples: Sequence[Example], predictions: Sequence[Any],
+                    truths: Sequence[Any], vocab: Any, step: int) -> Path:
+    """The report page (`index.html`): each example's truth beside the prediction with boxes given,
+    mismatched elements marked, keys in each example's own style (`truths`: their `encode_layout`); the
+    screenshots are copied (JPEG) under `sections/`."""
+    (out_dir / PAGE_SHOTS).mkdir(parents=True, exist_ok=True)
+    views = []
+    for number, (example, prediction, truth) in enumerate(zip(examples, predictions, truths)):
+        image = example.load_screenshot().convert("RGB")
+        shot = f"{PAGE_SHOTS}/{number:04d}.jpg"
+        image.save(out_dir / shot, quality=85)
+        views.append(report_page.section_view(
+            example.id, prediction.tree, prediction.actions, prediction.probabilities, prediction.boxes,
+            prediction.box_valid.tolist(), screenshot=shot, size=image.size, vocab=vocab, style=truth.style,
+            truth_actions=list(truth.actions)))
+    return report_page.write_report_page(out_dir, views, title="dlt_jax evaluation: truth beside prediction",
+                                         meta={"step": step, "boxes": "given", "sections": len(views)})
+
+
 def evaluate_layouts(generator: Any, examples: Sequence[Example], out_dir: str | Path, *, seed: int = 0,
                      fractions: Sequence[float] = COMPLETION_FRACTIONS, progress: Any = None) -> dict[str, Any]:
     """Runs every system on `examples` (with layouts and html_boxes) and writes report.json / report.md,
@@ -95,7 +115,8 @@ def evaluate_layouts(generator: Any, examples: Sequence[Example], out_dir: str |
     out_dir.mkdir(parents=True, exist_ok=True)
     vocab = generator.vocab
     examples = [e for e in examples if e.layout is not None]
-    truths = [list(encode_layout(parse_html(e.html), e.layout, vocab).actions) for e in examples]
+    encoded = [encode_layout(parse_html(e.html), e.layout, vocab) for e in examples]
+    truths = [list(e.actions) for e in encoded]
 
     def scored(predictions: Sequence[Any]) -> dict[str, Any]:
         # Nodes without a DOM box (zero area, off-screen) are left out of the box metrics: the model has
@@ -119,6 +140,7 @@ def evaluate_layouts(generator: Any, examples: Sequence[Example], out_dir: str |
     write_report(out_dir, sections)
     completion = [completion_accuracy(generator, examples, truths, f, seed) for f in fractions]
     draw_examples(out_dir / FIGURE, examples, given, vocab)
+    write_eval_page(out_dir, examples, given, encoded, vocab, generator.step)
     report = {"checkpoint_step": generator.step, "examples": len(examples), "systems": sections,
               "completion": completion}
     (out_dir / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n")

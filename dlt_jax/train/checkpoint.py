@@ -27,6 +27,7 @@ RUNTIME_KEYS = {
     "data.eval_batch_size", "data.eval_split", "data.eval_strategy",
     "train.steps", "train.save_every", "train.keep", "train.log_every", "train.eval_every", "train.eval_batches",
     "train.overlay_examples", "train.distributed",
+    "train.init_from",  # read once, when a run starts
 }
 # Sampler settings are read at inference; model selection chooses what is kept: neither is learned.
 RUNTIME_SECTIONS = ("sample.", "train.select.")

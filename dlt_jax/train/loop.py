@@ -110,6 +110,13 @@ def run(config: Any, workdir: str | Path, progress: bool = True) -> TrainState:
     sharding.check_batch_size(int(config.data.batch_size), mesh)
     data_sharding, replicated = sharding.batch_sharding(mesh), sharding.replicated(mesh)
     graphdef, params = build_model(spec, config.model, config.seed)
+    checkpointer = Checkpointer(workdir, int(train.keep))
+    start = checkpointer.latest_step()
+    if start is None and train.get("init_from"):
+        from dlt_jax.weights import start_from  # noqa: PLC0415
+        params, source = start_from(params, train.init_from, meta)
+        if is_writer:
+            print(f"starting from the EMA params of {source}; optimizer state fresh")
     tx = make_optimizer(train)
     schedule = learning_rate_schedule(train)
     state = jax.device_put(create_train_state(params, tx, config.seed), replicated)
@@ -120,14 +127,12 @@ def run(config: Any, workdir: str | Path, progress: bool = True) -> TrainState:
     eval_fn = jax.jit(functools.partial(eval_step, graphdef=graphdef, objective=objective),
                       out_shardings=replicated)
 
-    checkpointer = Checkpointer(workdir, int(train.keep))
     best = BestCheckpoint(workdir, select_pipeline.data.path, is_writer) if select_pipeline is not None else None
     writer = MetricsWriter(workdir, enabled=is_writer)
     iterator = iter(pipeline)
     interval = Interval()
     selection = Selection.start(select)
     total = int(train.steps)
-    start = checkpointer.latest_step()
     last_saved = start
     if start is not None:
         checkpointer.check_compatible(start, meta)
