@@ -9,6 +9,7 @@ fails is reported and skipped, never fatal.
 from __future__ import annotations
 
 import dataclasses
+import glob
 import io
 import os
 import re
@@ -89,15 +90,37 @@ _RECT_JS = """(el) => { const r = el.getBoundingClientRect();
   return {x: r.left + window.scrollX, y: r.top + window.scrollY, width: r.width, height: r.height}; }"""
 
 
+def playwright_chromium() -> str | None:
+    """The newest Chromium that `python -m playwright install chromium` downloaded (Linux layout:
+    `$PLAYWRIGHT_BROWSERS_PATH` or `~/.cache/ms-playwright`, `chromium-<revision>/chrome-linux*/chrome`)."""
+    root = os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or os.path.join(os.path.expanduser("~"), ".cache",
+                                                                        "ms-playwright")
+    if root == "0":  # Playwright's spelling for "inside the playwright package"
+        try:
+            import playwright  # noqa: PLC0415
+        except ImportError:
+            return None
+        root = os.path.join(os.path.dirname(playwright.__file__), "driver", "package", ".local-browsers")
+    found = [path for path in glob.glob(os.path.join(root, "chromium-*", "chrome-linux*", "chrome"))
+             if os.access(path, os.X_OK)]
+    return max(found, key=_playwright_revision, default=None)
+
+
+def _playwright_revision(chrome: str) -> int:
+    """`.../chromium-1187/chrome-linux/chrome` -> 1187 (the newest download wins)."""
+    folder = os.path.basename(os.path.dirname(os.path.dirname(chrome)))
+    return int(re.sub(r"\D", "", folder) or 0)
+
+
 def find_chromium(explicit: str | None = None) -> str | None:
-    """The Chromium to use: explicit path, $DLT_CHROMIUM, a system chromium, or None."""
+    """The Chromium to use: explicit path, $DLT_CHROMIUM, a system chromium, Playwright's own, or None."""
     for path in (explicit, os.environ.get(CHROMIUM_ENV)):
         if path:
             return path if os.path.exists(path) else None
     for path in CHROMIUM_CANDIDATES:
         if os.path.exists(path):
             return path
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+    return shutil.which("chromium") or shutil.which("chromium-browser") or playwright_chromium()
 
 
 @dataclasses.dataclass
@@ -135,8 +158,9 @@ class Renderer:
         path = find_chromium(chromium)
         if path is None:
             raise RenderError(
-                f"no Chromium found (tried --chromium, ${CHROMIUM_ENV}, {', '.join(CHROMIUM_CANDIDATES)}, PATH). "
-                "Install one, e.g. `apt-get install -y chromium`, or pass --chromium PATH.")
+                f"no Chromium found (tried --chromium, ${CHROMIUM_ENV}, {', '.join(CHROMIUM_CANDIDATES)}, PATH, "
+                "Playwright's downloads). Install one, e.g. `apt-get install -y chromium` or "
+                "`python -m playwright install --with-deps chromium`, or pass --chromium PATH.")
         self.chromium, self.width, self.height, self.timeout_ms = path, width, height, timeout_ms
         self.recycle_every = recycle_every  # a fresh tab every so many pages keeps the renderer's memory flat
         self._playwright = self._browser = self._page = None

@@ -309,7 +309,8 @@ class LayoutGenerator:
         names = self.vocab.action_names(ids)
         decoded = decode_layout(tree, names, request.style)
         width, height = (int(v) for v in request.record["original_size"])
-        targets = np.asarray(output.boxes[row, :n], np.float32)
+        # The sampler's last box step may overshoot the box range (a "no box" width just below -1).
+        targets = np.clip(np.asarray(output.boxes[row, :n], np.float32), -1.0, 1.0)
         pixels = targets_to_boxes(targets, width, height)
         valid = np.ones(n, bool)
         if bool(request.record["has_boxes"]):

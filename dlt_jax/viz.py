@@ -56,16 +56,17 @@ def draw_example(image: np.ndarray, actions: np.ndarray, boxes: np.ndarray, box_
     extent) and `box_valid` `N`. The picture is `scale` times the image, or
     `width` px wide (keeping the aspect) when given. Boxes of DROP/MERGE/PROP
     slots are drawn thin, element-starting slots thick with their type
-    written at the corner.
+    written at the corner. A box of negative width or height (a generated
+    box past the "no box" value, w or h below -1) is not drawn.
     """
     picture = Image.fromarray(to_uint8(image)).convert("RGB")
     size = (width, max(1, round(picture.height * width / picture.width))) if width else \
         (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
     picture = picture.resize(size, Image.Resampling.BILINEAR)
     draw = ImageDraw.Draw(picture)
-    box_valid = np.asarray(box_valid, bool)
-    for action, box in zip(np.asarray(actions)[box_valid], unit_boxes_to_pixels(np.asarray(boxes)[box_valid],
-                                                                                 *picture.size)):
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    drawn = np.asarray(box_valid, bool) & (boxes[:, 2] >= -1.0) & (boxes[:, 3] >= -1.0)
+    for action, box in zip(np.asarray(actions)[drawn], unit_boxes_to_pixels(boxes[drawn], *picture.size)):
         name = vocab.action_name(int(action))
         colour = action_colour(int(action), vocab)
         starts_element = vocab.is_type(name)

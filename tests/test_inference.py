@@ -124,3 +124,10 @@ def test_stripping_classes_keeps_every_node_its_tag_and_content():
     assert dump_json(stripped) == ('{"section": {"h1": {"text": "Hi", "span": ""}, "text": {"p": "x"}, '
                                    '"li": "one", "li": "two", "href": "/x"}}')
     assert [n.depth for n in parse_html(stripped).nodes] == [n.depth for n in parse_html(html).nodes]
+
+
+def test_generated_boxes_stay_inside_the_screenshot(generator, examples):
+    for prediction in generator.predict_examples(examples, boxes="generate"):
+        assert np.all(np.abs(prediction.box_targets) <= 1.0)
+        boxes = np.asarray(prediction.boxes)
+        assert np.all(boxes[:, 2:] >= 0.0)  # no negative width or height in pixels

@@ -73,6 +73,43 @@ def test_missing_chromium_is_a_clear_error(monkeypatch, tmp_path):
         render.Renderer(str(tmp_path / "nowhere" / "chromium"))
 
 
+def fake_chrome(root, revision: int, folder: str = "chrome-linux"):
+    chrome = root / f"chromium-{revision}" / folder / "chrome"
+    chrome.parent.mkdir(parents=True)
+    chrome.write_text("#!/bin/sh\n")
+    chrome.chmod(0o755)
+    return str(chrome)
+
+
+@pytest.fixture
+def no_system_chromium(monkeypatch, tmp_path):
+    """No explicit, system or PATH Chromium, and an empty home: only Playwright's downloads remain."""
+    monkeypatch.delenv(render.CHROMIUM_ENV, raising=False)
+    monkeypatch.delenv("PLAYWRIGHT_BROWSERS_PATH", raising=False)
+    monkeypatch.setattr(render, "CHROMIUM_CANDIDATES", ())
+    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return tmp_path
+
+
+def test_find_chromium_falls_back_to_the_newest_playwright_download(no_system_chromium):
+    assert find_chromium() is None
+    cache = no_system_chromium / "home" / ".cache" / "ms-playwright"
+    fake_chrome(cache, 1140)
+    newest = fake_chrome(cache, 1187, "chrome-linux64")
+    (cache / "chromium_headless_shell-1187").mkdir()   # the headless shell is not a browser we launch
+    assert find_chromium() == newest
+
+
+def test_find_chromium_reads_playwright_browsers_path(no_system_chromium, monkeypatch):
+    fake_chrome(no_system_chromium / "home" / ".cache" / "ms-playwright", 1187)
+    chrome = fake_chrome(no_system_chromium / "browsers", 1200)
+    monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(no_system_chromium / "browsers"))
+    assert find_chromium() == chrome
+    monkeypatch.setenv(render.CHROMIUM_ENV, str(no_system_chromium / "missing"))
+    assert find_chromium() is None   # an explicit choice that does not exist is not replaced
+
+
 # --- with a real Chromium -------------------------------------------------------------------
 
 @needs_chromium

@@ -48,6 +48,15 @@ def test_wide_uint8_screenshot_keeps_its_aspect_and_box_places():
     assert tuple(pixels[50, 200]) == colour and tuple(pixels[50, 100]) == (255, 255, 255)
 
 
+def test_a_box_of_negative_size_is_not_drawn():
+    image = np.full((20, 40, 3), 255, np.uint8)
+    heading = DEFAULT_VOCAB.action_id("heading")
+    generated = np.array([[0.0, 0.0, -1.04, 0.5], [0.0, 0.0, 0.5, -1.2]])  # sampled just past "no box"
+    picture = viz.draw_example(image, np.array([heading, heading]), generated, np.array([True, True]), DEFAULT_VOCAB,
+                               width=40)
+    assert np.all(np.asarray(picture) == 255)
+
+
 def _batch(with_features=False):
     """Two examples: a 2x4 patch grid (p = 4) and a blank; boxes on the whole screenshot."""
     m, n = 12, 3
