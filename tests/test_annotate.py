@@ -207,3 +207,16 @@ def test_cli_new_renders_and_prelabels_a_page(tmp_path, capsys):
     assert cli.main(["new", str(page), "--selector", "section.hero", "--out", str(tmp_path / "out"),
                      "--id", "hero"]) == 1
     assert "--force" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="no Chromium found; `apt-get install -y chromium`")
+def test_cli_new_prelabels_with_the_shipped_weights(tmp_path, capsys):
+    page = tmp_path / "page.html"
+    page.write_text("<!doctype html><html><body style='margin:0'><section class='hero' style='width:600px'>"
+                    "<h1>Hello</h1><p>Some text here.</p></section></body></html>")
+    assert cli.main(["new", str(page), "--selector", "section.hero", "--out", str(tmp_path / "out"),
+                     "--id", "hero", "--pretrained"]) == 0
+    assert "pre-labelled by model shipped step" in capsys.readouterr().out
+    actions = parse_outline((tmp_path / "out" / "hero" / OUTLINE_FILE).read_text(),
+                            record_tree(read_record(tmp_path / "out" / "hero"))).actions
+    assert len(actions) == 3 and actions[0] == "section"

@@ -1,6 +1,6 @@
 """Annotate real sections cheaply: render and pre-label, edit an outline, apply it as a validated example.
 
-    python -m data_tools.annotate new PAGE --selector CSS --out DIR [--id ID] [--workdir W] [--force]
+    python -m data_tools.annotate new PAGE --selector CSS --out DIR [--id ID] [--workdir W | --pretrained] [--force]
         renders the section (PAGE: an html file or an http(s) URL), pre-labels it (the model of W,
         else the rule baseline) and writes DIR/<id>/{example.json, screenshot.jpg, outline.txt,
         prelabel.png}
@@ -47,7 +47,8 @@ def command_new(args: argparse.Namespace) -> int:
     warnings: list[str] = []
     source = JsonObject([("url", args.page), ("selector", args.selector)])
     record, shot = section_record(ident, rendering, args.max_side, args.image_format, source, warnings)
-    prelabel = (model_prelabel(record, shot, args.workdir) if args.workdir else rule_prelabel(record_tree(record)))
+    prelabel = (model_prelabel(record, shot, args.workdir) if args.workdir or args.pretrained
+                else rule_prelabel(record_tree(record)))
     write_new_section(folder, record, shot, prelabel, args.force)
     for warning in warnings:
         print(f"annotate: {ident}: {warning}", file=sys.stderr)
@@ -98,7 +99,9 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument("--selector", required=True, help="CSS selector of the section (its first match)")
     new.add_argument("--out", required=True, help="folder of section folders")
     new.add_argument("--id", default=None, help="the section's folder name (default: from page and selector)")
-    new.add_argument("--workdir", default=None, help="pre-label with this training workdir's model (default: rules)")
+    labeller = new.add_mutually_exclusive_group()
+    labeller.add_argument("--workdir", default=None, help="pre-label with this training workdir's model (default: rules)")
+    labeller.add_argument("--pretrained", action="store_true", help="pre-label with the shipped weights (MODEL_CARD.md)")
     new.add_argument("--width", type=int, default=1920, help="viewport width in px")
     new.add_argument("--max-side", type=int, default=1280, help="long side of the stored screenshot (0: keep)")
     new.add_argument("--image-format", choices=("jpeg", "png"), default="jpeg")

@@ -72,13 +72,14 @@ def rule_prelabel(tree: HtmlTree) -> Prelabel:
     return Prelabel(tuple(rule_actions(tree)), "rules")
 
 
-def model_prelabel(record: JsonObject, shot: bytes, workdir: str) -> Prelabel:
-    """The trained model's actions with the DOM boxes given (its main inference mode)."""
+def model_prelabel(record: JsonObject, shot: bytes, workdir: str | None) -> Prelabel:
+    """A model's actions with the DOM boxes given (its main inference mode): a training workdir's, or
+    the shipped weights' (`workdir=None`)."""
     from dlt_jax.inference import LayoutGenerator  # noqa: PLC0415 - only when a model is asked for
-    generator = LayoutGenerator.from_checkpoint(workdir)
+    generator = LayoutGenerator.pretrained() if workdir is None else LayoutGenerator.from_checkpoint(workdir)
     prediction = generator.predict(shot, record["structure"]["data"], record["html_boxes"],
                                    example_id=str(record["id"]))
-    return Prelabel(tuple(prediction.actions), f"model {workdir} step {generator.step}")
+    return Prelabel(tuple(prediction.actions), f"model {workdir or 'shipped'} step {generator.step}")
 
 
 def outline_fields(record: JsonObject, prelabel_source: str) -> dict[str, str]:
