@@ -1,10 +1,12 @@
 """Turn real html pages into inference inputs: screenshot + html object + boxes of one section.
 
     python -m data_tools.render_page URL_OR_FILE [URL_OR_FILE ...] --selector CSS --out DIR
-        [--all] [--width 1920] [--max-side 0] [--chromium PATH]
+        [--all] [--width 1920] [--max-side 0] [--chromium PATH] [--force]
 
 Writes DIR/<id>/screenshot.png and DIR/<id>/example.json (DATA_FORMAT §1.3
-without a layout). A page that fails is reported and skipped.
+without a layout); the id names the page, the selector and the match, so runs
+with other selectors add to DIR. A section already in DIR is kept (and
+reported) unless --force. A page that fails is reported and skipped.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from data_tools import render
 from dlt_jax.layout.jsonio import JsonObject, dump_json
 
 
-def page_id(source: str, match: int) -> str:
-    """A folder-safe id from a URL or file path, plus the match number."""
+def page_id(source: str, match: int, selector: str = "") -> str:
+    """A folder-safe id from a URL or file path, the selector, and the match number."""
     stem = re.sub(r"^[a-z]+://", "", source.rstrip("/"))
     stem = os.path.splitext(stem)[0] if os.path.exists(source) else stem
     stem = re.sub(r"[^A-Za-z0-9]+", "-", stem).strip("-")[-60:] or "page"
-    return f"{stem}-{match}"
+    chosen = re.sub(r"[^A-Za-z0-9]+", "-", selector).strip("-")[:40]
+    return f"{stem}-{chosen}-{match}" if chosen else f"{stem}-{match}"
 
 
 def inference_record(ident: str, source: str, selector: str, rendering: render.Rendering, max_side: int,
@@ -50,10 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=1920, help="viewport width in px")
     parser.add_argument("--max-side", type=int, default=0, help="scale screenshots so the long side is this (0: keep)")
     parser.add_argument("--chromium", default=None, help="Chromium executable (default: $DLT_CHROMIUM, /usr/bin/chromium)")
+    parser.add_argument("--force", action="store_true", help="replace sections already in --out")
     args = parser.parse_args(argv)
     from tqdm import tqdm
 
-    written, failed = 0, []
+    written, failed, kept = 0, [], []
     with render.Renderer(args.chromium, width=args.width) as renderer:
         for source in tqdm(args.sources, desc="pages", unit="page"):
             try:
@@ -67,9 +71,14 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             for match, rendering in enumerate(renderings):
                 warnings: list[str] = []
-                ident = page_id(source, match)
-                record, shot = inference_record(ident, source, args.selector, rendering, args.max_side, warnings)
+                ident = page_id(source, match, args.selector)
                 folder = os.path.join(args.out, ident)
+                if os.path.exists(folder) and not args.force:
+                    kept.append(ident)
+                    print(f"render_page: kept {folder}, which is already there (--force replaces it)",
+                          file=sys.stderr)
+                    continue
+                record, shot = inference_record(ident, source, args.selector, rendering, args.max_side, warnings)
                 os.makedirs(folder, exist_ok=True)
                 with open(os.path.join(folder, "screenshot.png"), "wb") as f:
                     f.write(shot)
@@ -78,8 +87,9 @@ def main(argv: list[str] | None = None) -> int:
                 for warning in warnings:
                     print(f"render_page: {ident}: {warning}", file=sys.stderr)
                 written += 1
-    print(f"wrote {written} section(s) to {args.out}; {len(failed)} page(s) failed")
-    return 1 if failed else 0
+    print(f"wrote {written} section(s) to {args.out}; {len(failed)} page(s) failed; "
+          f"{len(kept)} already there, kept")
+    return 1 if failed or kept else 0
 
 
 if __name__ == "__main__":

@@ -173,6 +173,24 @@ def test_render_page_cli_writes_an_inference_input(tmp_path):
 
 
 @needs_chromium
+def test_render_page_never_replaces_a_section_without_force(tmp_path, capsys):
+    from data_tools import render_page
+    page = tmp_path / "page.html"
+    page.write_text(PAGE, encoding="utf-8")
+    out = tmp_path / "out"
+    def run(*extra):
+        return render_page.main([str(page), "--out", str(out), "--chromium", CHROMIUM, *extra])
+    assert run("--selector", "section") == 0
+    assert run("--selector", "body > *") == 0  # another selector: its own ids, added beside
+    assert len(os.listdir(out)) == 2
+    marker = out / next(name for name in os.listdir(out) if name.endswith("-section-0")) / "example.json"
+    marker.write_text(marker.read_text() + " ")
+    assert run("--selector", "section") == 1 and "already there" in capsys.readouterr().err
+    assert marker.read_text().endswith(" ")  # kept as it was
+    assert run("--selector", "section", "--force") == 0 and not marker.read_text().endswith(" ")
+
+
+@needs_chromium
 def test_contact_sheet_draws_a_rendered_set(tmp_path):
     from PIL import Image
     from data_tools.preview import contact_sheet
