@@ -1,5 +1,6 @@
 """From a checkpoint to layouts: predict, complete, sample, the sample CLI and the evaluation report."""
 
+import dataclasses
 import json
 import shutil
 
@@ -131,3 +132,16 @@ def test_generated_boxes_stay_inside_the_screenshot(generator, examples):
         assert np.all(np.abs(prediction.box_targets) <= 1.0)
         boxes = np.asarray(prediction.boxes)
         assert np.all(boxes[:, 2:] >= 0.0)  # no negative width or height in pixels
+
+
+def test_evaluation_lists_the_examples_it_cannot_score(generator, examples, tmp_path):
+    unboxed = dataclasses.replace(examples[0], id="no-boxes", html_boxes=None)
+    many = {f"p.item-{i}": "text" for i in range(40)}
+    long = dataclasses.replace(examples[1], id="too-long", html=load_json(json.dumps({"section.long": many})),
+                               html_boxes=[[0, 10 * i, 100, 10] for i in range(41)],
+                               layout=load_json('{"structure": {"section@section.long": ""}, "props": {}}'))
+    report = evaluate_layouts(generator, [*examples[2:], unboxed, long], tmp_path, fractions=(0.0,))
+    assert report["examples"] == len(examples) - 2
+    assert {s["id"]: s["reason"].split(" (")[0] for s in report["skipped"]} == {
+        "no-boxes": "no html_boxes", "too-long": "41 html nodes, more than the model's 32 slots"}
+    assert "## Not scored" in (tmp_path / "report.md").read_text()

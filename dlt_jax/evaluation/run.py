@@ -88,6 +88,21 @@ def draw_examples(path: Path, examples: Sequence[Example], predictions: Sequence
         viz.titled(viz.draw_grid(pictures, columns=2), ["truth", "model, boxes given"]).save(path)
 
 
+def scorable(examples: Sequence[Example], max_slots: int) -> tuple[list[Example], list[dict[str, str]]]:
+    """The examples every system can be scored on, and the others as `{id, reason}`."""
+    kept, skipped = [], []
+    for example in examples:
+        nodes = len(parse_html(example.html))
+        reason = ("no layout" if example.layout is None else
+                  "no html_boxes (the boxes-given systems need them)" if example.html_boxes is None else
+                  f"{nodes} html nodes, more than the model's {max_slots} slots" if nodes > max_slots else None)
+        if reason is None:
+            kept.append(example)
+        else:
+            skipped.append({"id": example.id, "reason": reason})
+    return kept, skipped
+
+
 def write_eval_page(out_dir: Path, examples: Sequence[Example], predictions: Sequence[Any],
                     truths: Sequence[Any], vocab: Any, step: int) -> Path:
     """The report page (`index.html`): each example's truth beside the prediction with boxes given,
@@ -110,11 +125,13 @@ def write_eval_page(out_dir: Path, examples: Sequence[Example], predictions: Seq
 def evaluate_layouts(generator: Any, examples: Sequence[Example], out_dir: str | Path, *, seed: int = 0,
                      fractions: Sequence[float] = COMPLETION_FRACTIONS, progress: Any = None) -> dict[str, Any]:
     """Runs every system on `examples` (with layouts and html_boxes) and writes report.json / report.md,
-    the confusion matrices and `examples.png` into `out_dir`; returns the report."""
+    the confusion matrices and `examples.png` into `out_dir`; returns the report. An example that cannot
+    be scored (no layout, no html_boxes, more nodes than the model's slots) is left out and listed in
+    the report's `skipped` with the reason."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     vocab = generator.vocab
-    examples = [e for e in examples if e.layout is not None]
+    examples, skipped = scorable(examples, generator.spec.max_slots)
     encoded = [encode_layout(parse_html(e.html), e.layout, vocab) for e in examples]
     truths = [list(e.actions) for e in encoded]
 
@@ -142,7 +159,7 @@ def evaluate_layouts(generator: Any, examples: Sequence[Example], out_dir: str |
     draw_examples(out_dir / FIGURE, examples, given, vocab)
     write_eval_page(out_dir, examples, given, encoded, vocab, generator.step)
     report = {"checkpoint_step": generator.step, "examples": len(examples), "systems": sections,
-              "completion": completion}
+              "completion": completion, "skipped": skipped}
     (out_dir / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n")
     with (out_dir / REPORT_MD).open("a") as stream:
         stream.write("\n## Completion\n\nA share of each example's true actions given (boxes given), the rest "
@@ -152,6 +169,9 @@ def evaluate_layouts(generator: Any, examples: Sequence[Example], out_dir: str |
             accuracy = "" if row["accuracy"] is None else f"{100 * row['accuracy']:.1f}"
             stream.write(f"| {100 * row['fraction_given']:.0f} % | {row['nodes_completed']} | {accuracy} |\n")
         stream.write(f"\n## Examples\n\n![truth beside prediction]({FIGURE})\n")
+        if skipped:
+            stream.write(f"\n## Not scored\n\n{len(skipped)} example(s) could not be scored:\n\n"
+                         + "".join(f"- {s['id']}: {s['reason']}\n" for s in skipped))
     return report
 
 
@@ -181,4 +201,8 @@ def headline(report: Mapping[str, Any]) -> str:
         cells = "".join(f"{'' if values.get(k) is None else round(values[k], 4):>24}" for k in keys)
         lines.append(f"{name:<28}{cells}")
     lines += [f"completion, {100 * row['fraction_given']:.0f} % given: {row['accuracy']}" for row in report["completion"]]
+    skipped = report.get("skipped", [])
+    if skipped:
+        lines.append(f"not scored: {len(skipped)} example(s): "
+                     + "; ".join(f"{s['id']} ({s['reason']})" for s in skipped[:5]) + ("; ..." if len(skipped) > 5 else ""))
     return "\n".join(lines)
