@@ -28,3 +28,14 @@ def bundled_data(tmp_path_factory) -> BuiltDataset:
     path = build_dataset(BUNDLED_DATA, tmp_path_factory.mktemp("tfds"), image_size=TEST_CANVAS,
                          workers=1, progress=False)
     return BuiltDataset.open(path)
+
+
+@pytest.fixture(scope="session")
+def tiny_workdir(bundled_data, tmp_path_factory):
+    """A workdir of the tiny run, trained once for the session (inference and weights tests read it)."""
+    from dlt_jax.train import loop
+    from tiny_run import tiny_run_config
+
+    workdir = tmp_path_factory.mktemp("tiny_run")
+    loop.run(tiny_run_config(bundled_data.path), workdir, progress=False)
+    return workdir

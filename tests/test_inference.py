@@ -7,27 +7,18 @@ import shutil
 import numpy as np
 import pytest
 
-from configs import test as test_config
 from dlt_jax.data.example import ExampleError
 from dlt_jax.data.readers import BUNDLED_DATA, read_examples
-from dlt_jax.evaluation.run import evaluate_layouts, strip_classes
+from dlt_jax.evaluation.run import evaluate_layouts, headline, scorable, strip_classes
 from dlt_jax.inference import LayoutGenerator, node_paths
 from dlt_jax.layout import decode_layout, dump_json, load_json, parse_html
 from dlt_jax.predict import run_sample
-from dlt_jax.train import loop
 
 
 @pytest.fixture(scope="module")
-def generator(bundled_data, tmp_path_factory):
+def generator(tiny_workdir):
     """The tiny config trained a few steps on the bundled examples, loaded back from its checkpoint."""
-    workdir = tmp_path_factory.mktemp("inference_run")
-    config = test_config.get_config()
-    config.data.path = str(bundled_data.path)
-    config.data.eval_split = "train"
-    config.data.max_slots, config.data.slot_buckets = 32, (32,)
-    config.train.steps, config.train.save_every, config.train.eval_every = 4, 4, 1000
-    loop.run(config, workdir, progress=False)
-    return LayoutGenerator.from_checkpoint(workdir)
+    return LayoutGenerator.from_checkpoint(tiny_workdir)
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +100,7 @@ def test_evaluation_report_sets_the_model_beside_its_ablations_and_the_rule_base
     assert report["systems"]["rule baseline"]["examples"] == 5
     assert report["systems"]["model without classes, boxes given"]["examples"] == 5
     assert [row["fraction_given"] for row in report["completion"]] == [0.0, 0.5]
+    assert report["skipped"] == []
     markdown = (tmp_path / "report.md").read_text()
     assert ("| metric | model, boxes given | model, boxes generated | model without screenshot, boxes given | "
             "model without screenshot, boxes generated | model without classes, boxes given | rule baseline |") \
@@ -134,14 +126,16 @@ def test_generated_boxes_stay_inside_the_screenshot(generator, examples):
         assert np.all(boxes[:, 2:] >= 0.0)  # no negative width or height in pixels
 
 
-def test_evaluation_lists_the_examples_it_cannot_score(generator, examples, tmp_path):
+def test_evaluation_lists_the_examples_it_cannot_score(examples):
     unboxed = dataclasses.replace(examples[0], id="no-boxes", html_boxes=None)
+    unlabelled = dataclasses.replace(examples[0], id="no-layout", layout=None)
     many = {f"p.item-{i}": "text" for i in range(40)}
     long = dataclasses.replace(examples[1], id="too-long", html=load_json(json.dumps({"section.long": many})),
-                               html_boxes=[[0, 10 * i, 100, 10] for i in range(41)],
-                               layout=load_json('{"structure": {"section@section.long": ""}, "props": {}}'))
-    report = evaluate_layouts(generator, [*examples[2:], unboxed, long], tmp_path, fractions=(0.0,))
-    assert report["examples"] == len(examples) - 2
-    assert {s["id"]: s["reason"].split(" (")[0] for s in report["skipped"]} == {
-        "no-boxes": "no html_boxes", "too-long": "41 html nodes, more than the model's 32 slots"}
-    assert "## Not scored" in (tmp_path / "report.md").read_text()
+                               html_boxes=[[0, 10 * i, 100, 10] for i in range(41)])
+    kept, skipped = scorable([*examples[2:], unboxed, unlabelled, long], max_slots=32)
+    assert [e.id for e in kept] == [e.id for e in examples[2:]]
+    assert {s["id"]: s["reason"] for s in skipped} == {
+        "no-boxes": "no html_boxes (the boxes-given systems need them)", "no-layout": "no layout",
+        "too-long": "41 html nodes, more than the model's 32 slots"}
+    report = {"systems": {}, "completion": [], "skipped": skipped}
+    assert "not scored: 3 example(s): no-boxes (no html_boxes" in headline(report)

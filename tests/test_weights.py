@@ -8,7 +8,7 @@ import jax
 import numpy as np
 import pytest
 
-from configs import test as test_config
+from tiny_run import tiny_run_config
 from dlt_jax.data.readers import REAL_DATA, read_examples
 from dlt_jax.inference import LayoutGenerator
 from dlt_jax.train import loop
@@ -16,20 +16,9 @@ from dlt_jax.weights import (MODEL_FILE, PRETRAINED, WEIGHTS_FILE, WeightsMismat
                              flat_params, load_weights, subset_record)
 
 
-def tiny_config(data_path):
-    config = test_config.get_config()
-    config.data.path = str(data_path)
-    config.data.eval_split = "train"
-    config.data.max_slots, config.data.slot_buckets = 32, (32,)
-    config.train.steps, config.train.save_every, config.train.eval_every = 4, 4, 1000
-    return config
-
-
 @pytest.fixture(scope="module")
-def trained(bundled_data, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("weights_run")
-    loop.run(tiny_config(bundled_data.path), workdir, progress=False)
-    return workdir
+def trained(tiny_workdir):
+    return tiny_workdir
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +110,7 @@ def test_missing_files_and_fields_are_named(copy_of, tmp_path):
 
 
 def test_a_run_can_start_from_exported_weights(bundled_data, exported, tmp_path):
-    config = tiny_config(bundled_data.path)
+    config = tiny_run_config(bundled_data.path)
     config.train.init_from, config.train.steps = str(exported["float32"]), 0
     state = loop.run(config, tmp_path / "finetune", progress=False)
     expected = flat_params(load_weights(exported["float32"]).params)
@@ -130,7 +119,7 @@ def test_a_run_can_start_from_exported_weights(bundled_data, exported, tmp_path)
 
 
 def test_starting_from_another_network_is_an_error(bundled_data, exported, tmp_path):
-    config = tiny_config(bundled_data.path)
+    config = tiny_run_config(bundled_data.path)
     config.model.d_model *= 2
     config.train.init_from, config.train.steps = str(exported["float32"]), 0
     with pytest.raises(WeightsMismatch, match=r"(?s)init_from.*param"):
