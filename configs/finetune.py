@@ -9,6 +9,11 @@ weights folder such as dlt_jax/pretrained/release) with a fresh optimizer and a 
 The synthetic set stays in (its tokenizer is the model's, and it keeps what was learned there), but
 each real-train section comes `data.mix.repeat` times an epoch: about three in four examples are real.
 The checkpoint kept is the one best on the real dev split (other packages, other authoring styles).
+
+Measured on this 2-core CPU from the release run's best checkpoint (real-dev one-pass accuracy 0.820):
+the best of 10 selections was 0.814 (step 100), the rest 0.803-0.810. Leaning harder on the real-train
+sections, all of one authoring style, moves the model away from the dev styles, so the shipped weights
+are the release run's own.
 """
 
 from ml_collections import ConfigDict
