@@ -44,6 +44,15 @@ def inference_record(ident: str, source: str, selector: str, rendering: render.R
     return record, shot
 
 
+def write_section(folder: str | os.PathLike, record: JsonObject, shot: bytes) -> None:
+    """`folder/screenshot.png` and `folder/example.json`: one inference input, as `--mode=sample` reads it."""
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "screenshot.png"), "wb") as f:
+        f.write(shot)
+    with open(os.path.join(folder, "example.json"), "w", encoding="utf-8") as f:
+        f.write(dump_json(record))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data_tools.render_page", description=__doc__.splitlines()[0])
     parser.add_argument("sources", nargs="+", help="URLs or local html files")
@@ -79,11 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                           file=sys.stderr)
                     continue
                 record, shot = inference_record(ident, source, args.selector, rendering, args.max_side, warnings)
-                os.makedirs(folder, exist_ok=True)
-                with open(os.path.join(folder, "screenshot.png"), "wb") as f:
-                    f.write(shot)
-                with open(os.path.join(folder, "example.json"), "w", encoding="utf-8") as f:
-                    f.write(dump_json(record))
+                write_section(folder, record, shot)
                 for warning in warnings:
                     print(f"render_page: {ident}: {warning}", file=sys.stderr)
                 written += 1

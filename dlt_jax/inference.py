@@ -34,8 +34,7 @@ from dlt_jax.data.transforms import boxes_to_targets, targets_to_boxes
 from dlt_jax.diffusion.sampler import SamplerConfig, legal_action_mask, model_predict, sample
 from dlt_jax.layout import (DEFAULT_STYLE, HtmlTree, JsonObject, LayoutError, OutputStyle, Vocabulary, decode_layout,
                             encode_layout, load_json, parse_html)
-from dlt_jax.models import ModelSpec
-from dlt_jax.train.checkpoint import open_checkpoint
+from dlt_jax.train.checkpoint import restore_run_ema
 from dlt_jax.train.experiment import enable_compilation_cache
 
 
@@ -128,15 +127,11 @@ class LayoutGenerator:
         ='best': the best by train.select. The sampler settings are `sample_config` when given, else
         the run's (else the defaults of configs/base.py)."""
         enable_compilation_cache()
-        checkpointer, step = open_checkpoint(workdir, step, checkpoint)
-        metadata = checkpointer.metadata(step)
+        metadata, graphdef, ema_params, step = restore_run_ema(workdir, step, checkpoint)
         config = ConfigDict(metadata["config"])
         if sample_config is not None or "sample" not in config:
             from configs.base import sample_config as default_sample_config  # noqa: PLC0415
             config.sample = ConfigDict(dict(sample_config if sample_config is not None else default_sample_config()))
-        spec = ModelSpec.from_json(metadata["model_spec"])
-        graphdef, ema_params = checkpointer.restore_ema_params(step, spec, config)
-        checkpointer.close()
         return cls(config, metadata, graphdef, ema_params, step)
 
     @classmethod
@@ -180,7 +175,7 @@ class LayoutGenerator:
                 raise ExampleError(example.id, "partial", f"node {ref!r}: unknown fields {sorted(unknown)}; "
                                    "give 'action' and/or 'box'")
             if "action" in values:
-                self._check_action(example.id, ref, values["action"])
+                self.check_action(example.id, ref, values["action"])
                 given_actions[node] = values["action"]
             if "box" in values:
                 given_boxes[node] = values["box"]
@@ -218,7 +213,7 @@ class LayoutGenerator:
                     raise ExampleError(example.id, "html_boxes", "boxes=given, but the example has no html_boxes")
                 fixed = dict(given_actions[index]) if given_actions is not None else {}
                 for node, action in fixed.items():
-                    self._check_action(example.id, node, action)
+                    self.check_action(example.id, node, action)
                 requests.append(_Request(example.id, self._record(example), self._style(example), fixed))
             except ExampleError as error:
                 if errors is None:
@@ -245,7 +240,8 @@ class LayoutGenerator:
         except LayoutError:
             return DEFAULT_STYLE
 
-    def _check_action(self, example_id: str, ref: Any, action: str) -> None:
+    def check_action(self, example_id: str, ref: Any, action: str) -> None:
+        """An action a partial layout may give node `ref`: any but PAD and MASK, else an ExampleError."""
         if action not in self.vocab.actions or action in ("PAD", "MASK"):
             raise ExampleError(example_id, "partial", f"node {ref!r}: unknown action {action!r}; known: "
                                f"{', '.join(a for a in self.vocab.actions if a not in ('PAD', 'MASK'))}")
@@ -318,6 +314,15 @@ class LayoutGenerator:
         return LayoutPrediction(request.example_id, decoded.layout, names,
                                 [float(p) for p in np.asarray(output.probabilities[row, :n])],
                                 pixels.round(2).tolist(), dict(decoded.repairs), tree, targets, valid, request.style)
+
+
+def load_generator(workdir: str | Path | None = None, *, step: int | None = None, checkpoint: str = "latest",
+                   sample_config: Mapping[str, Any] | None = None) -> LayoutGenerator:
+    """A training workdir's weights (`step`, `checkpoint` choose which) when one is given, else the shipped
+    weights (DESIGN §11: a workdir always wins)."""
+    if workdir is None:
+        return LayoutGenerator.pretrained(sample_config=sample_config)
+    return LayoutGenerator.from_checkpoint(workdir, step, sample_config=sample_config, checkpoint=checkpoint)
 
 
 @functools.lru_cache(maxsize=256)

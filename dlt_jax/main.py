@@ -54,23 +54,12 @@ def check_flags(mode: str, config: object, workdir: str | None) -> None:
         raise app.UsageError("--mode=eval of a workdir needs the --config it was trained with")
 
 
-def generator_for(config: object, workdir: str | None, restores: dict):
-    from dlt_jax.inference import LayoutGenerator  # noqa: PLC0415
-
-    sample = None if config is None else config.sample
-    if workdir is None:
-        return LayoutGenerator.pretrained(sample_config=sample)
-    return LayoutGenerator.from_checkpoint(workdir, sample_config=sample, **restores)
-
-
 def evaluate_shipped(generator, input_path: str | None, split: str | None, output: str | None) -> None:
     """`--mode=eval` without a workdir: the shipped weights' layout metrics (MODEL_CARD.md) on a data set."""
     from dlt_jax.data.readers import REAL_DATA  # noqa: PLC0415
     from dlt_jax.evaluation import run as evaluation  # noqa: PLC0415
 
-    data = generator.config.data.copy_and_resolve_references()
-    data.path = input_path or str(REAL_DATA)
-    examples = evaluation.split_examples(data, split or "dev")
+    examples = evaluation.split_examples(generator.config.data, split or "dev", input_path or REAL_DATA)
     output = output or "dlt_eval"
     report = evaluation.evaluate_layouts(generator, examples, output, seed=int(generator.config.seed))
     print(evaluation.headline(report))
@@ -94,15 +83,18 @@ def main(argv: list[str]) -> None:
     elif _MODE.value == "sample":
         if not _INPUT.value or not _OUTPUT.value:
             raise app.UsageError("--mode=sample needs --input=PATH and --output=DIR")
+        from dlt_jax.inference import load_generator  # noqa: PLC0415
         from dlt_jax.predict import run_sample  # noqa: PLC0415
-        generator = generator_for(config, workdir, restores)
+        generator = load_generator(workdir, sample_config=None if config is None else config.sample, **restores)
         seed = int((config or generator.config).seed)
         summary = run_sample(generator, _INPUT.value, _OUTPUT.value, boxes=_BOXES.value, seed=seed,
                              meta={"weights": workdir or "shipped (MODEL_CARD.md)"})
         print(f"wrote {summary['predicted']} layouts to {summary['output']} ({summary['skipped']} inputs skipped, "
               f"{summary['repaired']} needed a repair; summary.json lists them); report: {summary['report']}")
     elif workdir is None:
-        evaluate_shipped(generator_for(config, None, restores), _INPUT.value, _SPLIT.value, _OUTPUT.value)
+        from dlt_jax.inference import LayoutGenerator  # noqa: PLC0415
+        generator = LayoutGenerator.pretrained(sample_config=None if config is None else config.sample)
+        evaluate_shipped(generator, _INPUT.value, _SPLIT.value, _OUTPUT.value)
     else:
         from dlt_jax.evaluation import run as evaluation  # noqa: PLC0415
         from dlt_jax.inference import LayoutGenerator  # noqa: PLC0415

@@ -33,13 +33,12 @@ from dlt_jax import report_page, viz
 from dlt_jax.data.example import DatasetError, Example, ExampleError
 from dlt_jax.data.inputs import read_inputs
 from dlt_jax.data.readers import folder_example
-from dlt_jax.inference import LayoutGenerator, LayoutPrediction, resolve_node
+from dlt_jax.inference import LayoutGenerator, LayoutPrediction, load_generator, resolve_node
 from dlt_jax.layout import dump_json, parse_html
 
 OVERLAY_WIDTH = 800
 SCREENSHOT = "screenshot.png"
 LAYOUT, PREDICTION, OVERLAY = "layout.json", "prediction.json", "overlay.png"
-REPORT = "index.html"
 SUMMARY = "summary.json"
 
 
@@ -66,24 +65,17 @@ def write_prediction(folder: Path, example: Example, prediction: LayoutPredictio
     draw_prediction(example, prediction, vocab).save(folder / OVERLAY)
 
 
-def section_screenshot(folder: Path, example: Example) -> str:
-    """The example's screenshot inside its output folder (the report page reads it from there)."""
-    target = folder / SCREENSHOT
-    if not target.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        example.load_screenshot().convert("RGB").save(target)
-    return SCREENSHOT
-
-
 def prediction_view(output: Path, example: Example, prediction: LayoutPrediction, vocab: Any) -> dict[str, Any]:
-    """One section of the report page, its files relative to `output`."""
+    """One section of the report page, its files relative to `output`; the screenshot is copied beside
+    them unless it is there already (the report page reads it from there)."""
     name = safe_name(example.id)
-    shot = section_screenshot(output / name, example)
-    size = example.load_screenshot().size
-    files = {label: f"{name}/{label}" for label in (LAYOUT, PREDICTION, OVERLAY) if (output / name / label).exists()}
+    image = example.load_screenshot()
+    if not (output / name / SCREENSHOT).exists():
+        image.convert("RGB").save(output / name / SCREENSHOT)
+    files = {label: f"{name}/{label}" for label in (LAYOUT, PREDICTION, OVERLAY)}
     return report_page.section_view(
         example.id, prediction.tree, prediction.actions, prediction.probabilities, prediction.boxes,
-        prediction.box_valid.tolist(), screenshot=f"{name}/{shot}", size=(int(size[0]), int(size[1])), files=files,
+        prediction.box_valid.tolist(), screenshot=f"{name}/{SCREENSHOT}", size=image.size, files=files,
         vocab=vocab, style=prediction.style)
 
 
@@ -182,13 +174,14 @@ def render_sections(page: str, selector: str, out: Path, *, first: bool, width: 
     """Renders every section of `page` matching `selector` into `out/<id>/` (screenshot.png,
     example.json), returns their ids."""
     from data_tools import render  # noqa: PLC0415
-    from data_tools.render_page import inference_record  # noqa: PLC0415
+    from data_tools.render_page import inference_record, write_section  # noqa: PLC0415
 
-    if render.find_chromium(chromium) is None:
-        raise PredictError("no Chromium found (--chromium PATH, $DLT_CHROMIUM, or a system chromium); install "
-                           "one, e.g. `apt-get install -y chromium` or `python -m playwright install chromium`")
     url = page_url(page)
-    with render.Renderer(chromium, width=width) as renderer:
+    try:
+        renderer = render.Renderer(chromium, width=width)
+    except render.RenderError as error:  # no Chromium: the message says where it looked and how to get one
+        raise PredictError(str(error)) from None
+    with renderer:
         try:
             renderings = ([renderer.render_url(url, selector, width)] if first
                           else renderer.render_url_all(url, selector, width))
@@ -199,17 +192,15 @@ def render_sections(page: str, selector: str, out: Path, *, first: bool, width: 
         ident = f"section-{match:02d}"
         warnings: list[str] = []
         record, shot = inference_record(ident, page, selector, rendering, 0, warnings)
-        folder = out / ident
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / SCREENSHOT).write_bytes(shot)
-        (folder / "example.json").write_text(dump_json(record), encoding="utf-8")
+        write_section(out / ident, record, shot)
         for warning in warnings:
             print(f"predict: {ident}: {warning}", file=sys.stderr)
         ids.append(ident)
     return ids
 
 
-def read_partial(path: str | Path, out: Path, ids: Sequence[str], vocab: Any) -> dict[str, dict[int, str]]:
+def read_partial(path: str | Path, out: Path, ids: Sequence[str],
+                 generator: LayoutGenerator) -> dict[str, dict[int, str]]:
     """`--partial FILE`: hand-fixed node actions, `{"<node>": "<action>"}` for the first section, or
     `{"<section id>": {"<node>": "<action>"}}`; a node is its preorder index or its html key path."""
     def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -233,22 +224,13 @@ def read_partial(path: str | Path, out: Path, ids: Sequence[str], vocab: Any) ->
         tree = parse_html(folder_example(out / section, section, split="input").html)
         fixed[section] = {}
         for ref, action in nodes.items():
-            known = [a for a in vocab.actions if a not in ("PAD", "MASK")]
-            if action not in known:
-                raise PredictError(f"--partial {path}: {section} node {ref!r}: unknown action {action!r}; known: "
-                                   + ", ".join(known))
             try:
+                generator.check_action(section, ref, action)
                 node = resolve_node(tree, int(ref) if ref.isdigit() else ref, section)
             except ExampleError as error:
                 raise PredictError(f"--partial {path}: {error}") from None
             fixed[section][node] = action
     return fixed
-
-
-def load_generator(workdir: str | None, checkpoint: str, step: int | None) -> LayoutGenerator:
-    if workdir is None:
-        return LayoutGenerator.pretrained()
-    return LayoutGenerator.from_checkpoint(workdir, step, checkpoint=checkpoint)
 
 
 def format_table(summary: Mapping[str, Any]) -> str:
@@ -294,8 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_output(out, args.force)
         ids = render_sections(args.page, args.selector, out, first=args.first, width=args.width,
                               chromium=args.chromium)
-        generator = load_generator(args.workdir, args.checkpoint, args.step)
-        fixed = read_partial(args.partial, out, ids, generator.vocab) if args.partial else {}
+        generator = load_generator(args.workdir, step=args.step, checkpoint=args.checkpoint)
+        fixed = read_partial(args.partial, out, ids, generator) if args.partial else {}
         meta = {"page": args.page, "selector": args.selector,
                 "weights": args.workdir or "shipped (MODEL_CARD.md)"}
         summary = run_sample(generator, out, out, boxes="given", seed=args.seed, progress=not args.json,

@@ -162,16 +162,11 @@ def export_weights(workdir: str | Path, out: str | Path = PRETRAINED, *, checkpo
                    step: int | None = None, dtype: str = "bfloat16",
                    source: Mapping[str, Any] | None = None) -> Path:
     """Writes a checkpoint's EMA params (cast to `dtype`) and its metadata as a weights folder."""
-    from dlt_jax.models import ModelSpec  # noqa: PLC0415
-    from dlt_jax.train.checkpoint import open_checkpoint  # noqa: PLC0415
+    from dlt_jax.train.checkpoint import restore_run_ema  # noqa: PLC0415
 
     if dtype not in DTYPES:
         raise ValueError(f"dtype {dtype!r} not in {DTYPES}")
-    checkpointer, step = open_checkpoint(workdir, step, checkpoint)
-    metadata = checkpointer.metadata(step)
-    config = ConfigDict(metadata["config"])
-    _, ema = checkpointer.restore_ema_params(step, ModelSpec.from_json(metadata["model_spec"]), config)
-    checkpointer.close()
+    metadata, _, ema, step = restore_run_ema(workdir, step, checkpoint)
     flat = {p: np.asarray(v).astype(jnp.bfloat16 if dtype == "bfloat16" else np.float32)
             for p, v in flat_params(ema).items()}
     out = Path(out)
@@ -204,19 +199,14 @@ def read_params(source: str | Path) -> tuple[nnx.State, Mapping[str, Any], str]:
     """EMA params to start a run from (`train.init_from`), their metadata and a description: a weights
     folder (model.json beside its weights), or a training workdir's best checkpoint (its newest one if
     it kept no best)."""
-    from dlt_jax.models import ModelSpec  # noqa: PLC0415
-    from dlt_jax.train.checkpoint import checkpoint_steps, open_checkpoint  # noqa: PLC0415
+    from dlt_jax.train.checkpoint import checkpoint_steps, restore_run_ema  # noqa: PLC0415
 
     source = Path(source)
     if (source / MODEL_FILE).is_file():
         weights = load_weights(source)
         return weights.params, weights.metadata, f"weights {source} (step {weights.step})"
     kind = "best" if checkpoint_steps(source)["best"] else "latest"
-    checkpointer, step = open_checkpoint(source, None, kind)
-    metadata = checkpointer.metadata(step)
-    config = ConfigDict(metadata["config"])
-    _, ema = checkpointer.restore_ema_params(step, ModelSpec.from_json(metadata["model_spec"]), config)
-    checkpointer.close()
+    metadata, _, ema, step = restore_run_ema(source, None, kind)
     return ema, metadata, f"{kind} checkpoint of {source} (step {step})"
 
 
@@ -278,9 +268,7 @@ def evaluate_weights(folder: Path, report_dir: Path, splits: Mapping[str, tuple[
     generator = LayoutGenerator.pretrained(folder)
     metrics: dict[str, Any] = {}
     for name, (path, split) in splits.items():
-        data_config = ConfigDict(generator.config.data.to_dict())
-        data_config.path = path
-        examples = evaluation.split_examples(data_config, split)
+        examples = evaluation.split_examples(generator.config.data, split, path)
         started = time.time()
         report = evaluation.evaluate_layouts(generator, examples, report_dir / name, seed=int(generator.config.seed))
         metrics[name] = {"data": path, "split": split, "sections": report["examples"],

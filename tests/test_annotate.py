@@ -191,31 +191,38 @@ def test_default_ids_differ_by_selector():
     assert cli.default_id("/x/y/shop/index.html", "footer") == "shop-index-footer"
 
 
-@pytest.mark.skipif(find_chromium() is None, reason="no Chromium found; `apt-get install -y chromium`")
-def test_cli_new_renders_and_prelabels_a_page(tmp_path, capsys):
+def hero_page(tmp_path, content: str):
+    """A page whose one `section.hero` holds `content`."""
     page = tmp_path / "page.html"
     page.write_text("<!doctype html><html><body style='margin:0'><section class='hero' style='width:600px'>"
-                    "<h1>Hello</h1><p>Some text here.</p><a class='btn' href='/x'>Go</a></section></body></html>")
-    assert cli.main(["new", str(page), "--selector", "section.hero", "--out", str(tmp_path / "out"),
-                     "--id", "hero"]) == 0
+                    f"{content}</section></body></html>")
+    return page
+
+
+def annotate_hero(page, tmp_path, *options):
+    """`annotate new` on the page's hero section into tmp_path/out/hero; its exit status."""
+    return cli.main(["new", str(page), "--selector", "section.hero", "--out", str(tmp_path / "out"),
+                     "--id", "hero", *options])
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="no Chromium found; `apt-get install -y chromium`")
+def test_cli_new_renders_and_prelabels_a_page(tmp_path, capsys):
+    page = hero_page(tmp_path, "<h1>Hello</h1><p>Some text here.</p><a class='btn' href='/x'>Go</a>")
+    assert annotate_hero(page, tmp_path) == 0
     folder = tmp_path / "out" / "hero"
     assert (folder / "screenshot.jpg").read_bytes()[:2] == b"\xff\xd8"  # JPEG, as the file name says
     text = (folder / OUTLINE_FILE).read_text()
     assert parse_outline(text, record_tree(read_record(folder))).actions == (
         "section", "heading", "paragraph", "button")
     assert cli.main(["apply", str(folder)]) == 0
-    assert cli.main(["new", str(page), "--selector", "section.hero", "--out", str(tmp_path / "out"),
-                     "--id", "hero"]) == 1
+    assert annotate_hero(page, tmp_path) == 1
     assert "--force" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(find_chromium() is None, reason="no Chromium found; `apt-get install -y chromium`")
 def test_cli_new_prelabels_with_the_shipped_weights(tmp_path, capsys):
-    page = tmp_path / "page.html"
-    page.write_text("<!doctype html><html><body style='margin:0'><section class='hero' style='width:600px'>"
-                    "<h1>Hello</h1><p>Some text here.</p></section></body></html>")
-    assert cli.main(["new", str(page), "--selector", "section.hero", "--out", str(tmp_path / "out"),
-                     "--id", "hero", "--pretrained"]) == 0
+    page = hero_page(tmp_path, "<h1>Hello</h1><p>Some text here.</p>")
+    assert annotate_hero(page, tmp_path, "--pretrained") == 0
     assert "pre-labelled by model shipped step" in capsys.readouterr().out
     actions = parse_outline((tmp_path / "out" / "hero" / OUTLINE_FILE).read_text(),
                             record_tree(read_record(tmp_path / "out" / "hero"))).actions

@@ -52,7 +52,7 @@ def page(tmp_path):
 @pytest.fixture
 def run(shipped, monkeypatch, capsys):
     """`main(argv)` with the shipped weights loaded once for the module; returns (status, stdout, stderr)."""
-    monkeypatch.setattr(predict, "load_generator", lambda *args: shipped)
+    monkeypatch.setattr(predict, "load_generator", lambda *args, **kwargs: shipped)
     def call(*argv):
         status = predict.main([str(a) for a in argv])
         out, err = capsys.readouterr()

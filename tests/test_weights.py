@@ -17,14 +17,9 @@ from dlt_jax.weights import (MODEL_FILE, PRETRAINED, WEIGHTS_FILE, WeightsMismat
 
 
 @pytest.fixture(scope="module")
-def trained(tiny_workdir):
-    return tiny_workdir
-
-
-@pytest.fixture(scope="module")
-def exported(trained, tmp_path_factory):
+def exported(tiny_workdir, tmp_path_factory):
     root = tmp_path_factory.mktemp("weights")
-    return {dtype: export_weights(trained, root / dtype, checkpoint="latest", dtype=dtype)
+    return {dtype: export_weights(tiny_workdir, root / dtype, checkpoint="latest", dtype=dtype)
             for dtype in ("float32", "bfloat16")}
 
 
@@ -41,8 +36,8 @@ def edit_model_json(folder, edit):
     (folder / MODEL_FILE).write_text(json.dumps(record))
 
 
-def test_float32_export_loads_back_the_checkpoints_ema_params_exactly(trained, exported):
-    reference = LayoutGenerator.from_checkpoint(trained)
+def test_float32_export_loads_back_the_checkpoints_ema_params_exactly(tiny_workdir, exported):
+    reference = LayoutGenerator.from_checkpoint(tiny_workdir)
     loaded = load_weights(exported["float32"])
     expected, got = flat_params(reference.params), flat_params(loaded.params)
     assert expected.keys() == got.keys()
@@ -60,9 +55,9 @@ def test_bfloat16_export_is_half_the_size_and_close(exported):
         np.testing.assert_allclose(np.asarray(b[path]), np.asarray(a[path]), rtol=1e-2, atol=1e-2, err_msg=path)
 
 
-def test_pretrained_generator_predicts_as_the_checkpoint_does(trained, exported):
+def test_pretrained_generator_predicts_as_the_checkpoint_does(tiny_workdir, exported):
     examples = [e for e in read_examples(REAL_DATA) if e.split == "dev" and len(e.html_boxes) <= 32][:3]
-    reference = LayoutGenerator.from_checkpoint(trained).predict_examples(examples, boxes="given")
+    reference = LayoutGenerator.from_checkpoint(tiny_workdir).predict_examples(examples, boxes="given")
     shipped = LayoutGenerator.pretrained(exported["float32"]).predict_examples(examples, boxes="given")
     assert [p.actions for p in shipped] == [p.actions for p in reference]
 
@@ -161,10 +156,8 @@ def test_shipped_weights_reproduce_the_model_cards_real_dev_numbers(shipped, tmp
     from dlt_jax.evaluation import run as evaluation
     from dlt_jax.weights import card_metrics
 
-    data = shipped.config.data.copy_and_resolve_references()
-    data.path = str(REAL_DATA)
-    report = evaluation.evaluate_layouts(shipped, evaluation.split_examples(data, "dev"), tmp_path,
-                                         seed=int(shipped.config.seed))
+    dev = evaluation.split_examples(shipped.config.data, "dev", REAL_DATA)
+    report = evaluation.evaluate_layouts(shipped, dev, tmp_path, seed=int(shipped.config.seed))
     recorded = shipped_card()["metrics"]["real_dev"]["systems"]
     for system, values in card_metrics(report).items():
         for metric, value in values.items():

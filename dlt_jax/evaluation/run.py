@@ -175,12 +175,13 @@ def evaluate_layouts(generator: Any, examples: Sequence[Example], out_dir: str |
     return report
 
 
-def split_examples(data_config: Any, split: str) -> list[Example]:
-    """The examples of `split` as read from the data set's source (screenshots at full size)."""
+def split_examples(data_config: Any, split: str, path: str | Path | None = None) -> list[Example]:
+    """The examples of `split` as read from the data set's source (screenshots at full size); `path`: another
+    data set than `data_config.path`, read with the same settings."""
     from dlt_jax.data.dataset import resolve_dataset  # noqa: PLC0415
     from dlt_jax.data.example import DatasetError  # noqa: PLC0415
     from dlt_jax.data.readers import read_examples  # noqa: PLC0415
-    data = resolve_dataset(data_config.path, cache_dir=data_config.data_dir, image_size=data_config.build_image_size,
+    data = resolve_dataset(data_config.path if path is None else str(path), cache_dir=data_config.data_dir, image_size=data_config.build_image_size,
                            image_format=data_config.image_format, progress=False)
     source = Path(data.metadata["source"])
     if not source.exists():

@@ -15,7 +15,9 @@ from typing import Any
 import grain
 import jax
 import orbax.checkpoint as ocp
+from ml_collections import ConfigDict
 
+from dlt_jax.models import ModelSpec
 from dlt_jax.train.state import build_model, create_train_state, make_optimizer
 
 CHECKPOINT_DIR = "checkpoints"
@@ -165,6 +167,20 @@ def open_checkpoint(workdir: str | Path, step: int | None = None, checkpoint: st
     if step is not None and step not in saved[checkpoint]:
         raise FileNotFoundError(f"{directory}: no {checkpoint} checkpoint at step {step}; {held}")
     return Checkpointer(workdir, keep, str(folder)), saved[checkpoint][-1] if step is None else int(step)
+
+
+def restore_run_ema(workdir: str | Path, step: int | None = None,
+                    checkpoint: str = "latest") -> tuple[dict[str, Any], Any, Any, int]:
+    """A checkpoint's metadata and EMA weights, the network built from the run's own config (what
+    inference and weight export read): `(metadata, graphdef, ema_params, step)`."""
+    checkpointer, step = open_checkpoint(workdir, step, checkpoint)
+    try:
+        metadata = checkpointer.metadata(step)
+        graphdef, ema_params = checkpointer.restore_ema_params(
+            step, ModelSpec.from_json(metadata["model_spec"]), ConfigDict(metadata["config"]))
+    finally:
+        checkpointer.close()
+    return metadata, graphdef, ema_params, step
 
 
 def abstract_like(state: Any) -> Any:
