@@ -1,6 +1,8 @@
 """Train step and sampler throughput on an accelerator, with synthetic batches of the pipeline's shapes.
 
     python benchmarks/device_throughput.py [--configs base,quickstart] [--out FILE]
+    python benchmarks/device_throughput.py --configs test --buckets 32 --steps 2 --sampler-batches 1 \
+        --sampler-steps 5 --loop-steps 5 --repeats 1 --out /tmp/device_throughput.json  # the smallest run
 
 For a machine without the data stack (grain, TFDS): batches are made here with the
 exact keys, shapes and dtypes of `make_pipeline` (patch grids ~90 % full, trees of
@@ -8,8 +10,13 @@ random nodes filling ~60 % of the bucket), so compile and step times are those o
 the real program; quality needs real data (benchmarks/train_throughput.py,
 sample_throughput.py). Per config: the jitted, donated train step per slot bucket
 (compile time, median step, examples/s, peak device memory), optionally with cuDNN
-attention; the one-program sampler at 10, 25 and 100 steps for batch 1 and 64
-against a Python loop over one jitted step. JSON to benchmarks/results/.
+attention; the public batch program `generation.generate` (encode once, then every
+sampler step in one program) at 10, 25 and 100 steps for batch 1 and 64 (`--slots`
+slots), at 25 steps against `generation.generate_python_loop` (the sampler as a Python
+loop over one jitted step) with the same key, whose results must be identical; the
+encoding (`generation.prepare`) timed apart. Every ratio is between two numbers of this
+run. JSON to benchmarks/results/ (`--out` elsewhere for trial runs: the default holds
+the accelerator's numbers).
 """
 
 from __future__ import annotations
@@ -33,9 +40,9 @@ import numpy as np  # noqa: E402
 from flax import nnx  # noqa: E402
 
 from configs import base, quickstart, test  # noqa: E402
+from dlt_jax import generation  # noqa: E402
 from dlt_jax.data.pipeline import tokenizer_with_tags  # noqa: E402
-from dlt_jax.diffusion.sampler import (SamplerConfig, legal_action_mask, model_predict, sample,  # noqa: E402
-                                       sample_python_loop)
+from dlt_jax.diffusion.sampler import SamplerConfig  # noqa: E402
 from dlt_jax.layout import CONTENT_KEYS, DEFAULT_VOCAB  # noqa: E402
 from dlt_jax.models import ModelSpec  # noqa: E402
 from dlt_jax.train import sharding  # noqa: E402
@@ -131,38 +138,49 @@ def time_train(config, buckets, steps: int) -> dict:
 
 
 def time_sampler(config, batch: int, sample_steps: int, slots: int, repeats: int, python_loop: bool) -> dict:
+    """`generation.generate` on a synthetic batch (and `generate_python_loop` with the same keys): first
+    call, median of `repeats` timed calls, both including the encoding, which `prepare` times apart."""
     spec = model_spec(config)
     graphdef, params = build_model(spec, config.model, 0)
     inputs = {k: jnp.asarray(v) for k, v in synthetic_batch(config, batch, slots, seed=1).items()}
-    settings = SamplerConfig.from_config(config, steps=min(sample_steps, int(config.diffusion.steps)), temperature=0.0)
+    settings = generation.GenerateSettings(SamplerConfig.from_config(
+        config, mask_id=DEFAULT_VOCAB.mask_id, pad_id=DEFAULT_VOCAB.pad_id,
+        steps=min(sample_steps, int(config.diffusion.steps)), temperature=0.0), DEFAULT_VOCAB)
 
-    @jax.jit
-    def conditions_of(params, inputs):
-        model = nnx.merge(graphdef, params)
-        none = jnp.zeros((batch,), bool)
-        return model.encode(inputs, none, none)
-
-    conditions = conditions_of(params, inputs)
-    predict = model_predict((graphdef, params), conditions, inputs["gen_action"], inputs["gen_box"], inputs["slot_valid"])
-    legal = legal_action_mask(inputs["parent_slot"], inputs["sibling_index"], inputs["slot_valid"], DEFAULT_VOCAB)
-    args = (predict, inputs["slot_valid"], jnp.zeros_like(inputs["actions"]), jnp.zeros_like(inputs["boxes"]),
-            inputs["gen_action"], inputs["gen_box"], legal, jax.random.PRNGKey(0), settings)
-    out = {}
-    for name, fn in (("one_program", sample),) + ((("python_loop", sample_python_loop),) if python_loop else ()):
+    def timed(fn):
         start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        first = time.perf_counter() - start
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            jax.block_until_ready(fn(*args))
-            times.append(time.perf_counter() - start)
-        median = statistics.median(times)
-        out[name] = {"compile_s": round(first - median, 2), "seconds": round(median, 4),
-                     "layouts_per_s": round(batch / median, 1)}
+        output = jax.block_until_ready(fn())
+        return time.perf_counter() - start, output
+
+    encode = [timed(lambda: generation.prepare(graphdef, params, inputs, settings))[0] for _ in range(repeats + 1)]
+    out = {"encode_s": round(statistics.median(encode[1:]), 4), "encode_compile_s": round(encode[0] - encode[1], 2)}
+    programs = {"one_program": generation.generate}
+    if python_loop:
+        programs["python_loop"] = generation.generate_python_loop
+    times: dict[str, list[float]] = {name: [] for name in programs}
+    same_actions, identical = True, True
+    for repeat in range(repeats + 1):  # call 0 compiles; the programs alternate after it
+        key = jax.random.fold_in(jax.random.PRNGKey(0), repeat)
+        outputs = {}
+        for name in (list(programs) if repeat % 2 == 0 else list(reversed(programs))):
+            seconds, outputs[name] = timed(lambda name=name: programs[name](graphdef, params, inputs, key, settings))
+            times[name].append(seconds)
+        if python_loop:
+            one, loop = outputs["one_program"], outputs["python_loop"]
+            same_actions &= bool(jnp.array_equal(one.actions, loop.actions))
+            identical &= all(bool(jnp.array_equal(a, b)) for a, b in ((one.actions, loop.actions),
+                                                                      (one.probabilities, loop.probabilities),
+                                                                      (one.boxes, loop.boxes)))
+    for name, seen in times.items():
+        median = statistics.median(seen[1:])
+        out[name] = {"compile_s": round(seen[0] - median, 2), "seconds": round(median, 4),
+                     "layouts_per_s": round(batch / median, 1),
+                     "ms_per_step": round(1000 * max(median - out["encode_s"], 0.0) / settings.sampler.steps, 3)}
     if python_loop:
         out["ratio_one_program_to_loop"] = round(out["one_program"]["layouts_per_s"]
                                                  / out["python_loop"]["layouts_per_s"], 2)
+        out["same_actions_both_samplers"] = same_actions
+        out["identical_both_samplers"] = identical
     print(config.name, "sampler", batch, sample_steps, out, flush=True)
     return out
 
@@ -174,12 +192,23 @@ def main() -> None:
     parser.add_argument("--cudnn", action="store_true", help="also time base with model.attention='cudnn'")
     parser.add_argument("--buckets", default="", help="slot buckets to time (default: the config's)")
     parser.add_argument("--no-sampler", action="store_true")
+    parser.add_argument("--sampler-batches", default="1,64", help="batch sizes of the sampler timings")
+    parser.add_argument("--sampler-steps", default="10,25,100", help="sampling steps of the sampler timings")
+    parser.add_argument("--loop-steps", default="25",
+                        help="step counts also timed with generate_python_loop ('' for none)")
+    parser.add_argument("--slots", type=int, default=32, help="slots of the sampler's synthetic batches")
+    parser.add_argument("--repeats", type=int, default=3, help="timed sampler calls per setting; median kept")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "device_throughput.json"))
     args = parser.parse_args()
     device = jax.devices()[0]
     report = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "jax": jax.__version__,
               "device": {"kind": device.device_kind, "platform": device.platform, "count": jax.device_count()},
-              "nproc": os.cpu_count(), "batches": "synthetic, make_pipeline's shapes", "entries": []}
+              "nproc": os.cpu_count(), "batches": "synthetic, make_pipeline's shapes",
+              "command": "python benchmarks/device_throughput.py " + " ".join(sys.argv[1:]),
+              "sampler_programs": {"one_program": "dlt_jax.generation.generate",
+                                   "python_loop": "dlt_jax.generation.generate_python_loop",
+                                   "encode": "dlt_jax.generation.prepare (timed apart; both programs include it)"},
+              "sampler_slots": args.slots, "entries": []}
     for name in args.configs.split(","):
         config = CONFIGS[name]()
         config.name = name
@@ -202,9 +231,11 @@ def main() -> None:
                 config.model.attention = ""
             write()
         entry["sampler"] = {}
-        for b in () if args.no_sampler else (1, 64):
-            for s in (10, 25, 100):
-                entry["sampler"][f"b{b}_s{s}"] = time_sampler(config, b, s, 32, 3, python_loop=(s == 25))
+        loop_steps = {int(s) for s in args.loop_steps.split(",") if s}
+        for b in () if args.no_sampler else (int(v) for v in args.sampler_batches.split(",")):
+            for s in (int(v) for v in args.sampler_steps.split(",")):
+                entry["sampler"][f"b{b}_s{s}"] = time_sampler(config, b, s, args.slots, args.repeats,
+                                                              python_loop=s in loop_steps)
                 write()
     print(json.dumps(report, indent=2))
 

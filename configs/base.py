@@ -8,6 +8,7 @@ Override any value on the command line, e.g. `--config.data.path=/data/sections`
 from ml_collections import ConfigDict, config_dict
 
 from dlt_jax.data.transforms import DEFAULT_STRATEGY_PROBS
+from dlt_jax.generation import sample_defaults
 
 
 def data_config() -> ConfigDict:
@@ -87,7 +88,7 @@ def model_config() -> ConfigDict:
         "box_patch_bias": True,       # ... with a learned bias towards the patches inside each slot's box
         "box_pixels": 8,              # each slot also reads the screenshot under its box: k x k cells (0: off)
         "roi_pool": 2,                # each node's html token + the patch tokens pooled in its DOM box, k x k (0: off)
-        "presence_head": True,        # multi-label element-type presence (loss.presence_weight)
+        "presence_head": True,        # element-type presence, a training-only auxiliary loss (loss.presence_weight)
         "dtype": "bfloat16",          # compute dtype; parameters stay float32
         "attention": "",              # jax.nn.dot_product_attention implementation: "" (JAX picks), xla, cudnn
         "vision": {
@@ -162,17 +163,17 @@ def train_config() -> ConfigDict:
 
 
 def sample_config() -> ConfigDict:
-    """The `sample` section (DESIGN §4, §7): the jitted sampler behind predict, complete and sample."""
-    return ConfigDict({
-        "steps": 25,                  # sampling steps (<= diffusion.steps), all inside one compiled program
-        "box_method": config_dict.placeholder(str),  # ddim (default for ddpm) or ddpm (ancestral); flow: flow
-        "temperature": 0.0,           # action draws: 0 = the most likely action (prediction), 1 = sampling
-        "top_k": 0,                   # draw among the k most likely legal actions (0: all)
-        "choice_temperature": 0.0,    # Gumbel noise on MaskGIT's confidence ranking (0: off)
-        "cfg_scale": 1.0,             # classifier-free guidance on the screenshot (1: off)
-        "root_types": ("section",),   # what the top node may be
-        "batch_size": 16,             # sections per compiled sampler call
-    })
+    """The `sample` section (DESIGN §4, §7): the jitted sampler behind predict, complete and sample. Its
+    defaults live with the code (`dlt_jax.generation.sample_defaults`, documented on `SamplerConfig`):
+    steps (<= diffusion.steps), box_method (ddim or ddpm for ddpm, flow for flow; None: the default),
+    temperature (0: the most likely action), top_k, choice_temperature, cfg_scale (1: off),
+    aesthetic_weight / aesthetic_from / aesthetic_steps (LACE-style alignment + overlap guidance of the
+    x0 boxes on the steps with time fraction <= aesthetic_from; weight 0: off), root_types, batch_size
+    (sections per compiled call)."""
+    defaults = sample_defaults()
+    if defaults["box_method"] is not None:
+        return ConfigDict(defaults)
+    return ConfigDict(dict(defaults, box_method=config_dict.placeholder(str)))  # None, overridable by a name
 
 
 def get_config() -> ConfigDict:

@@ -5,8 +5,10 @@
     result.layout        # {"structure": ..., "props": ...} (DATA_FORMAT §1.2)
 
 An input goes through the same transforms as training data (`data.inputs.input_record`,
-`pipeline.parse_record`); the jitted sampler (`diffusion.sampler`) runs all its steps in one
-program per slot bucket; decoding repairs what it must and counts it.
+`pipeline.parse_record`); `generation.generate` encodes and runs all the sampler's steps in one
+program per slot bucket; decoding repairs what it must and counts it. A section with more nodes than
+the largest slot bucket is split into windows (`layout.windows`), generated with the others and
+stitched back into one prediction (`LayoutPrediction.windows` > 1).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 from ml_collections import ConfigDict
@@ -27,13 +28,19 @@ from PIL import Image
 
 from dlt_jax.data.example import Example, ExampleError
 from dlt_jax.data.inputs import input_record
-from dlt_jax.data.pipeline import (ElementSpec, blank_element, check_slot_buckets, parse_record, stack_elements,
-                                   tokenizer_with_tags)
+from dlt_jax.data.pipeline import (ElementSpec, FeatureStore, blank_element, check_slot_buckets, eval_batch_plan,
+                                   parse_record, stack_elements, tokenizer_with_tags)
 from dlt_jax.data.readers import inference_example
-from dlt_jax.data.transforms import boxes_to_targets, targets_to_boxes
-from dlt_jax.diffusion.sampler import SamplerConfig, legal_action_mask, model_predict, sample
-from dlt_jax.layout import (DEFAULT_STYLE, HtmlTree, JsonObject, LayoutError, OutputStyle, Vocabulary, decode_layout,
-                            encode_layout, load_json, parse_html)
+from dlt_jax.data.transforms import boxes_to_targets, features_to_tokens, targets_to_boxes
+from dlt_jax.generation import GenerateSettings, generate, sample_defaults
+from dlt_jax.layout import (DEFAULT_STYLE, HtmlError, HtmlTree, JsonObject, LayoutError, OutputStyle, Vocabulary,
+                            decode_layout, encode_layout, load_json, parse_html)
+from dlt_jax.layout.partial import (GivenBox, PartialLayout, PartialLayoutError, check_inside, is_partial_layout,
+                                    load_partial_layout, lost_given, read_partial_layout)
+from dlt_jax.layout.partial import node_paths, resolve_node  # noqa: F401  (re-exported: predict, the notebooks)
+from dlt_jax.layout.windows import (Window, plan_windows, stitch_actions, stitch_nodes, window_given, window_html,
+                                    window_rows)
+from dlt_jax.models import image_input_key
 from dlt_jax.train.checkpoint import restore_run_ema
 from dlt_jax.train.experiment import enable_compilation_cache
 
@@ -52,6 +59,7 @@ class LayoutPrediction:
     box_targets: np.ndarray = dataclasses.field(repr=False)  # n 4, (cx, cy, w, h) in [-1, 1]
     box_valid: np.ndarray = dataclasses.field(repr=False)    # n: False where the DOM says "no box"
     style: OutputStyle = dataclasses.field(default=DEFAULT_STYLE, repr=False)  # how `layout` spells its keys
+    windows: int = 1                  # how many windows the section was split into (1: predicted whole)
 
     def nodes_json(self) -> list[dict[str, Any]]:
         return [{"index": node.index, "key": node.key.key, "action": action, "probability": round(p, 4),
@@ -59,9 +67,10 @@ class LayoutPrediction:
                 for node, action, p, box in zip(self.tree.nodes, self.actions, self.probabilities, self.boxes)]
 
     def to_json(self) -> JsonObject:
-        """DATA_FORMAT §3: the layout, plus per-node actions, probabilities, boxes, and the repair counts."""
+        """DATA_FORMAT §3: the layout, plus per-node actions, probabilities, boxes, the repair counts and
+        the number of windows the section was predicted in."""
         return JsonObject([("structure", self.layout["structure"]), ("props", self.layout["props"]),
-                           ("nodes", self.nodes_json()), ("repairs", dict(self.repairs))])
+                           ("nodes", self.nodes_json()), ("repairs", dict(self.repairs)), ("windows", self.windows)])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,34 +81,29 @@ class _Request:
     record: dict[str, Any]
     style: OutputStyle
     given_actions: Mapping[int, str] = dataclasses.field(default_factory=dict)
-    given_boxes: Mapping[int, Sequence[float]] = dataclasses.field(default_factory=dict)
+    given_boxes: Mapping[int, GivenBox] = dataclasses.field(default_factory=dict)
+    blocked: Mapping[int, frozenset[str]] = dataclasses.field(default_factory=dict)  # generated: may not take
 
 
-def node_paths(tree: HtmlTree) -> list[str]:
-    """Each node's html key path from the top, keys joined by `/` (e.g. `section.hero/div.row/a.btn`)."""
-    paths: list[str] = []
-    for node in tree.nodes:
-        paths.append(node.key.key if node.parent is None else f"{paths[node.parent]}/{node.key.key}")
-    return paths
+@dataclasses.dataclass(frozen=True)
+class _Windowed:
+    """A section longer than the slots: its tree, its windows, and one request per window (`parts`)."""
 
-
-def resolve_node(tree: HtmlTree, ref: int | str, example_id: str) -> int:
-    """A node given by preorder index or by html key path; an ambiguous or unknown path is an error."""
-    if isinstance(ref, (int, np.integer)):
-        if not 0 <= int(ref) < len(tree):
-            raise ExampleError(example_id, "partial", f"node index {ref} outside [0, {len(tree)})")
-        return int(ref)
-    matches = [i for i, path in enumerate(node_paths(tree)) if path == ref]
-    if not matches:
-        raise ExampleError(example_id, "partial", f"no html node at key path {ref!r}")
-    if len(matches) > 1:
-        raise ExampleError(example_id, "partial", f"{len(matches)} nodes have the key path {ref!r} (repeated "
-                           f"sibling keys): give the node index instead, one of {matches}")
-    return matches[0]
+    example_id: str
+    tree: HtmlTree
+    style: OutputStyle
+    windows: tuple[Window, ...]
+    parts: tuple[_Request, ...]
 
 
 class LayoutGenerator:
-    """A trained model (EMA weights) with its vocabulary, tokenizer and sampler settings."""
+    """A trained model (EMA weights) with its vocabulary, tokenizer and sampler settings.
+
+    `windows` (`sample.windows`, default True): a section with more html nodes than the largest slot
+    bucket is split into windows and stitched, instead of being an error. `window_slots`: the most
+    nodes of a window (None: the largest bucket); a smaller value forces windows on shorter sections
+    (to measure what windowing costs).
+    """
 
     def __init__(self, config: ConfigDict, metadata: Mapping[str, Any], graphdef: nnx.GraphDef, params: Any,
                  step: int = 0):
@@ -107,17 +111,20 @@ class LayoutGenerator:
         self.step = step
         self.vocab = Vocabulary(tuple(metadata["element_types"]), tuple(metadata["props"]))
         data = config.data
-        if config.model.vision.encoder != "vit":
-            raise ValueError("this checkpoint reads precomputed image features; LayoutGenerator needs a model "
-                             "trained on screenshots (model.vision.encoder='vit')")
+        features = None
+        if image_input_key(config.model) == "image_features":
+            # An external encoder's features, read as training read them: the run's data.image_features file,
+            # keyed by example id (`use_image_features` reads another); opened when an example needs it.
+            features = FeatureStore(data.get("image_features") or "", int(metadata["model_spec"]["image_input_dim"]))
         self.spec = ElementSpec(
             max_slots=int(data.max_slots), slot_buckets=check_slot_buckets(data.slot_buckets, data.max_slots),
             patch_size=int(data.patch_size), max_patches=int(data.max_patches),
             canvas_size=int(data.build_image_size),
-            tokenizer=tokenizer_with_tags(data.tokenizer, metadata["tokenizer_tags"]))
+            tokenizer=tokenizer_with_tags(data.tokenizer, metadata["tokenizer_tags"]), image_features=features)
         self.graphdef, self.params = graphdef, params
         self.batch_size = int(config.sample.batch_size)
-        self.root_actions = tuple(self.vocab.action_id(t) for t in config.sample.root_types)
+        self.windows = bool(config.sample.get("windows", True))
+        self.window_slots: int | None = None
 
     @classmethod
     def from_checkpoint(cls, workdir: str | Path, step: int | None = None,
@@ -125,13 +132,12 @@ class LayoutGenerator:
                         checkpoint: str = "latest") -> "LayoutGenerator":
         """The newest (or `step`) checkpoint of a training workdir, with its EMA weights; `checkpoint`
         ='best': the best by train.select. The sampler settings are `sample_config` when given, else
-        the run's (else the defaults of configs/base.py)."""
+        the run's (else `generation.sample_defaults()`)."""
         enable_compilation_cache()
         metadata, graphdef, ema_params, step = restore_run_ema(workdir, step, checkpoint)
         config = ConfigDict(metadata["config"])
         if sample_config is not None or "sample" not in config:
-            from configs.base import sample_config as default_sample_config  # noqa: PLC0415
-            config.sample = ConfigDict(dict(sample_config if sample_config is not None else default_sample_config()))
+            config.sample = ConfigDict(dict(sample_config if sample_config is not None else sample_defaults()))
         return cls(config, metadata, graphdef, ema_params, step)
 
     @classmethod
@@ -150,6 +156,15 @@ class LayoutGenerator:
             config.sample = ConfigDict(dict(sample_config))
         return cls(config, weights.metadata, weights.graphdef, weights.params, weights.step)
 
+    def use_image_features(self, path: str | Path) -> None:
+        """A model trained on precomputed image features reads them from `path` (a .npz, one array per
+        example id, as `data.image_features`) instead of its run's file: the features of other inputs."""
+        if self.spec.image_features is None:
+            raise ValueError(f"{path}: this model reads screenshots (model.vision.encoder="
+                             f"{self.config.model.vision.encoder!r}), not precomputed image features")
+        store = FeatureStore(path, self.spec.image_features.feature_dim)
+        self.spec = dataclasses.replace(self.spec, image_features=store)
+
     # ------------------------------------------------------------------ public API
 
     def predict(self, screenshot: str | Path | bytes, html: Any, html_boxes: Sequence[Sequence[float]] | None = None,
@@ -159,28 +174,38 @@ class LayoutGenerator:
         example = inference_example(screenshot, html, example_id, html_boxes=html_boxes)
         return self.predict_examples([example], seed=seed)[0]
 
-    def complete(self, screenshot: str | Path | bytes, html: Any, partial: Mapping[int | str, Mapping[str, Any]],
+    def complete(self, screenshot: str | Path | bytes, html: Any, partial: Any,
                  html_boxes: Sequence[Sequence[float]] | None = None, *, example_id: str = "input",
                  seed: int = 0) -> LayoutPrediction:
-        """Completes a partial layout: `partial` maps a node (preorder index or html key path) to
-        `{"action": "heading"}` and/or `{"box": [x, y, w, h]}` (pixels); those stay as given."""
+        """Completes a partial layout (`layout.partial`: a file's path, or its object with `structure`,
+        given elements, props and boxes), or a mapping of node (preorder index or html key path) to
+        `{"action": "heading"}` and/or `{"box": [x, y, w, h]}` (pixels). What is given comes back as
+        given: its actions, its elements with their type and keys, its box coordinates."""
         example = inference_example(screenshot, html, example_id, html_boxes=html_boxes)
-        record = self._record(example)
-        tree = parse_html(example.html)
-        given_actions, given_boxes = {}, {}
-        for ref, values in partial.items():
-            node = resolve_node(tree, ref, example.id)
-            unknown = set(values) - {"action", "box"}
-            if unknown:
-                raise ExampleError(example.id, "partial", f"node {ref!r}: unknown fields {sorted(unknown)}; "
-                                   "give 'action' and/or 'box'")
-            if "action" in values:
-                self.check_action(example.id, ref, values["action"])
-                given_actions[node] = values["action"]
-            if "box" in values:
-                given_boxes[node] = values["box"]
-        request = _Request(example.id, record, DEFAULT_STYLE, given_actions, given_boxes)
-        return self._generate([request], boxes_given=example.html_boxes is not None, seed=seed)[0]
+        given = self.read_partial(example, partial)
+        request = self._request(example, given.style or DEFAULT_STYLE, given.actions, given.boxes, given.blocked)
+        prediction = self._generate([request], boxes_given=example.html_boxes is not None, seed=seed)[0]
+        _check_kept(given, prediction, self.vocab)
+        return prediction
+
+    def read_partial(self, example: Example, partial: Any) -> PartialLayout:
+        """A partial layout (a path, or an object with `structure`) or a `{node: {"action", "box"}}`
+        mapping, resolved against the example's html and screenshot; a contradiction is an ExampleError."""
+        tree = self._tree(example)
+        try:
+            if isinstance(partial, (str, Path)):
+                partial = load_partial_layout(partial, example.id)
+            if not is_partial_layout(partial):
+                if not isinstance(partial, (JsonObject, Mapping)):
+                    raise PartialLayoutError(example.id, "partial", None, "expected a partial layout (an object "
+                                             'with "structure") or a mapping of node -> {"action", "box"}')
+                partial = {"nodes": partial}  # the older form: single nodes
+            settings = self.generate_settings()
+            roots = None if settings.root_actions is None else tuple(self.vocab.action_names(settings.root_actions))
+            return read_partial_layout(tree, partial, example_id=example.id, vocab=self.vocab, root_actions=roots,
+                                       screenshot_size=self._screenshot_size(example))
+        except PartialLayoutError as error:
+            raise ExampleError(example.id, "partial layout", error.detail) from None
 
     def sample(self, html: Any, n: int, *, screenshot: str | Path | bytes | None = None,
                seed: int = 0, temperature: float = 1.0) -> list[LayoutPrediction]:
@@ -191,30 +216,43 @@ class LayoutGenerator:
             Image.new("RGB", (960, 480), (128, 128, 128)).save(buffer, "PNG")
             screenshot = buffer.getvalue()
         example = inference_example(screenshot, html, "sample")
-        requests = [_Request(f"sample-{i}", self._record(example), DEFAULT_STYLE) for i in range(n)]
+        request = self._request(example, DEFAULT_STYLE)
+        requests = [dataclasses.replace(request, example_id=f"sample-{i}") for i in range(n)]
         return self._generate(requests, boxes_given=False, seed=seed, drop_image=True, drop_html=True,
                               temperature=temperature)
 
     def predict_examples(self, examples: Sequence[Example], *, boxes: str = "auto", seed: int = 0,
                          drop_image: bool = False, progress: Any = None,
                          errors: list[dict[str, str]] | None = None,
-                         given_actions: Sequence[Mapping[int, str]] | None = None) -> list[LayoutPrediction | None]:
+                         given_actions: Sequence[Mapping[int, str]] | None = None,
+                         given_boxes: Sequence[Mapping[int, tuple[Sequence[float], Sequence[bool]]]] | None = None,
+                         partials: Sequence[PartialLayout | None] | None = None) -> list[LayoutPrediction | None]:
         """Layouts for many examples, batched by slot bucket. `boxes`: 'given' (an example without
         `html_boxes` is an error), 'generate', or 'auto' (given where the example has them).
         A broken example raises ExampleError, or, when an `errors` list is passed, is appended to it
         (id, field, message) and gets None in the result. `given_actions[i]` fixes some of example
-        i's node actions (preorder index -> action name), as `complete` does."""
+        i's node actions (preorder index -> action name), as `complete` does; `given_boxes[i]` some of
+        its box coordinates: node -> ((cx, cy, w, h) in screenshot pixels, 4 bools: which are given),
+        e.g. the centre alone (DLT's `mask_loc`) or the size alone; `partials[i]` a partial layout
+        (`read_partial`), whose given elements and props no generated node may change."""
         if boxes not in ("auto", "given", "generate"):
             raise ValueError(f"boxes={boxes!r}: use auto, given or generate")
-        requests: list[_Request | None] = []
+        requests: list[_Request | _Windowed | None] = []
         for index, example in enumerate(examples):
             try:
                 if boxes == "given" and example.html_boxes is None:
                     raise ExampleError(example.id, "html_boxes", "boxes=given, but the example has no html_boxes")
-                fixed = dict(given_actions[index]) if given_actions is not None else {}
+                partial = partials[index] if partials is not None else None
+                partial = partial if partial is not None else PartialLayout()
+                fixed = _merged(example.id, "given_actions", partial.actions,
+                                given_actions[index] if given_actions is not None else {})
                 for node, action in fixed.items():
                     self.check_action(example.id, node, action)
-                requests.append(_Request(example.id, self._record(example), self._style(example), fixed))
+                boxes_of = {node: self._given_box(example, node, box)
+                            for node, box in (given_boxes[index] if given_boxes is not None else {}).items()}
+                requests.append(self._request(example, partial.style or self._style(example), fixed,
+                                              _merged(example.id, "given_boxes", partial.boxes, boxes_of),
+                                              partial.blocked))
             except ExampleError as error:
                 if errors is None:
                     raise
@@ -224,12 +262,82 @@ class LayoutGenerator:
         kept = [r for r in requests if r is not None]
         predictions = iter(self._generate(kept, boxes_given=given, seed=seed, drop_image=drop_image,
                                           progress=progress))
-        return [None if r is None else next(predictions) for r in requests]
+        results = [None if r is None else next(predictions) for r in requests]
+        for partial, prediction in zip(partials or (), results):
+            if partial is not None and prediction is not None:
+                _check_kept(partial, prediction, self.vocab)
+        return results
 
     # ------------------------------------------------------------------ internals
 
     def _record(self, example: Example) -> dict[str, Any]:
-        return input_record(example, self.spec.canvas_size, self.spec.max_slots)
+        record = input_record(example, self.spec.canvas_size, self.spec.max_slots)
+        self._check_image_features(example.id)
+        return record
+
+    def _check_image_features(self, example_id: str) -> None:
+        """A model that reads precomputed image features needs a fitting array for the example, else an
+        ExampleError saying how to make one."""
+        store = self.spec.image_features
+        if store is None:
+            return
+        needed = (f"this model reads precomputed image features (model.vision.encoder="
+                  f"{self.config.model.vision.encoder!r}), not the screenshot")
+        how = (f"compute them with the image encoder it was trained with ({self.spec.max_patches} tokens at most, "
+               f"F = {store.feature_dim}) into a .npz keyed by example id and pass it as "
+               "--config.data.image_features=FILE.npz (LayoutGenerator.use_image_features)")
+        if not store.path or not Path(store.path).is_file():
+            raise ExampleError(example_id, "image_features", f"{needed}, and its features file "
+                               f"{store.path or '(data.image_features: none)'} is not here; {how}")
+        if example_id not in store:
+            raise ExampleError(example_id, "image_features", f"{needed}, and {store.path} has none for this "
+                               f"example; {how}")
+        try:
+            grid = features_to_tokens(store[example_id], self.spec.max_patches, example_id, store.path)
+        except ValueError as error:
+            raise ExampleError(example_id, "image_features",
+                               str(error).removeprefix(f"{example_id}: image_features ")) from None
+        width = grid.patches.shape[-1]
+        if width != store.feature_dim:
+            raise ExampleError(example_id, "image_features", f"in {store.path}: width {width}, the model reads "
+                               f"{store.feature_dim}")
+
+    def _tree(self, example: Example) -> HtmlTree:
+        try:
+            return parse_html(example.html)
+        except HtmlError as error:
+            raise ExampleError(example.id, "html", str(error)) from None
+
+    def _request(self, example: Example, style: OutputStyle, given_actions: Mapping[int, str] | None = None,
+                 given_boxes: Mapping[int, GivenBox] | None = None,
+                 blocked: Mapping[int, frozenset[str]] | None = None) -> _Request | _Windowed:
+        """What to generate for one example: itself, or, past the window size, one request per window
+        (each window's record built like a whole example's: its html, its html_boxes rows, the screenshot)."""
+        given_actions, given_boxes, blocked = dict(given_actions or {}), dict(given_boxes or {}), dict(blocked or {})
+        tree = self._tree(example)
+        n, slots = len(tree), self.spec.max_slots
+        limit = slots if self.window_slots is None else min(int(self.window_slots), slots)
+        if n <= limit or (n <= slots and not self.windows):
+            return _Request(example.id, self._record(example), style, given_actions, given_boxes, blocked)
+        if not self.windows:
+            raise ExampleError(example.id, "html", f"{n} html nodes, more than the model's {slots} slots; the section "
+                               "is not truncated: set sample.windows=True (LayoutGenerator.windows) to predict it in "
+                               "windows, pick a part of it, or use a model trained with more slots")
+        if example.html_boxes is not None and len(example.html_boxes) != n:
+            raise ExampleError(example.id, "html_boxes", f"{len(example.html_boxes)} boxes for {n} html nodes")
+        try:
+            windows = tuple(plan_windows(tree, limit))
+        except ValueError as error:
+            raise ExampleError(example.id, "html", f"{n} html nodes, more than {limit} slots, and no windows: "
+                               f"{error}") from None
+        parts = []
+        for window in windows:
+            part = dataclasses.replace(
+                example, html=window_html(example.html, tree, window), layout=None,
+                html_boxes=None if example.html_boxes is None else window_rows(list(example.html_boxes), window))
+            parts.append(_Request(example.id, self._record(part), style, window_given(given_actions, window),
+                                  window_given(given_boxes, window), window_given(blocked, window)))
+        return _Windowed(example.id, tree, style, windows, tuple(parts))
 
     def _style(self, example: Example) -> OutputStyle:
         """The example's own output style when it carries a layout, else the default `TYPE@key`."""
@@ -258,45 +366,95 @@ class LayoutGenerator:
         for node, action in request.given_actions.items():
             element["actions"][node] = self.vocab.action_id(action)
             gen_action[node] = False
-        if request.given_boxes:
-            width, height = (int(v) for v in request.record["original_size"])
-            nodes = sorted(request.given_boxes)
-            targets, _ = boxes_to_targets(np.array([request.given_boxes[i] for i in nodes], np.float32), width, height)
-            element["boxes"][nodes] = targets
-            gen_box[nodes] = False
+        width, height = (int(v) for v in request.record["original_size"])
+        for node, box in request.given_boxes.items():  # per coordinate: the centre, the size, or all four
+            mask = np.asarray(box.mask, bool)
+            element["boxes"][node, mask] = np.asarray(box.targets(width, height), np.float32)[mask]
+            gen_box[node, mask] = False
         element["boxes"][:n][gen_box[:n]] = 0.0  # generated values are not peeked at
         element["actions"][:n][gen_action[:n]] = 0
-        return dict(element, gen_action=gen_action, gen_box=gen_box)
+        blocked = np.zeros((slots, self.vocab.size), bool)
+        for node, actions in request.blocked.items():
+            blocked[node, self.vocab.action_ids(sorted(actions))] = True
+        return dict(element, gen_action=gen_action, gen_box=gen_box, blocked=blocked)
 
-    def _generate(self, requests: Sequence[_Request], *, boxes_given: bool | None, seed: int,
+    def _screenshot_size(self, example: Example) -> tuple[int, int]:
+        size = example.screenshot_size or example.load_screenshot().size
+        return int(size[0]), int(size[1])
+
+    def _given_box(self, example: Example, node: int, box: tuple[Sequence[float], Sequence[bool]]) -> GivenBox:
+        """`given_boxes` entry ((cx, cy, w, h) pixels, 4 bools) as a GivenBox inside the screenshot."""
+        values, mask = box
+        if len(values) != 4 or len(mask) != 4:
+            raise ExampleError(example.id, "given_boxes", f"node {node}: expected (4 coordinates, 4 bools)")
+        given = GivenBox(tuple(float(v) for v in values), tuple(bool(m) for m in mask), f"given_boxes[{node}]")
+        try:
+            check_inside(given, self._screenshot_size(example), example.id, "given_boxes", str(node))
+        except PartialLayoutError as error:
+            raise ExampleError(example.id, "given_boxes", f"node {node}: {error.message}") from None
+        return given
+
+    def generate_settings(self, *, drop_image: bool = False, drop_html: bool = False,
+                          **sampler_overrides: Any) -> Any:
+        """The static settings of `generation.generate` for this model (`sample` config, then overrides)."""
+        return GenerateSettings.from_config(self.config, self.vocab, drop_image=drop_image, drop_html=drop_html,
+                                            **sampler_overrides)
+
+    def _generate(self, requests: Sequence[_Request | _Windowed], *, boxes_given: bool | None, seed: int,
                   drop_image: bool = False, drop_html: bool = False, temperature: float | None = None,
                   progress: Any = None) -> list[LayoutPrediction]:
-        settings = SamplerConfig.from_config(
-            self.config, mask_id=self.vocab.mask_id, pad_id=self.vocab.pad_id,
-            **({} if temperature is None else {"temperature": temperature}))
-        counts = [int(r.record["node_count"]) for r in requests]
-        buckets = [next(b for b in self.spec.slot_buckets if b >= n) for n in counts]
-        results: list[LayoutPrediction | None] = [None] * len(requests)
+        """Every request's prediction; a windowed one's windows are batched with the rest, then stitched.
+        `progress` counts sections (a windowed one when its last window is done)."""
+        settings = self.generate_settings(drop_image=drop_image, drop_html=drop_html,
+                                          **({} if temperature is None else {"temperature": temperature}))
+        units: list[_Request] = []
+        section_of: list[int] = []
+        for number, request in enumerate(requests):
+            parts = request.parts if isinstance(request, _Windowed) else (request,)
+            units.extend(parts)
+            section_of.extend([number] * len(parts))
+        counts = np.array([int(r.record["node_count"]) for r in units], np.int64)
+        plan = eval_batch_plan(counts, self.batch_size, self.spec.slot_buckets)
+        done: list[LayoutPrediction | None] = [None] * len(units)
+        left = np.bincount(np.asarray(section_of, np.int64), minlength=len(requests))
         rng = jax.random.PRNGKey(seed)
-        chunks = [members[start:start + self.batch_size]
-                  for bucket in sorted(set(buckets))
-                  for members in [[i for i, b in enumerate(buckets) if b == bucket]]
-                  for start in range(0, len(members), self.batch_size)]
-        for number, chunk in enumerate(chunks):
-            slots = buckets[chunk[0]]
-            elements = [self._element(requests[i], slots, boxes_given) for i in chunk]
+        for number, (rows, slots) in enumerate(zip(plan.rows, plan.slots)):
+            slots = int(slots)
             blank = dict(blank_element(self.spec, slots), gen_action=np.zeros(slots, bool),
-                         gen_box=np.zeros((slots, 4), bool))
-            elements += [blank] * (self.batch_size - len(elements))
-            batch = stack_elements(elements)
-            output = _generate_program(self.params, batch, jax.random.fold_in(rng, number), self.graphdef, settings,
-                                       self.vocab, self.root_actions, bool(drop_image), bool(drop_html))
-            output = jax.device_get(output)
-            for row, i in enumerate(chunk):
-                results[i] = self._decode(requests[i], output, row)
-            if progress is not None:
-                progress.update(len(chunk))
+                         gen_box=np.zeros((slots, 4), bool), blocked=np.zeros((slots, self.vocab.size), bool))
+            batch = stack_elements([blank if i < 0 else self._element(units[i], slots, boxes_given) for i in rows])
+            if not batch["blocked"].any():
+                del batch["blocked"]  # the common case: the program without the extra masks
+            output = jax.device_get(generate(self.graphdef, self.params, batch, jax.random.fold_in(rng, number),
+                                             settings))
+            finished = 0
+            for row, i in enumerate(rows):
+                if i >= 0:
+                    done[i] = self._decode(units[i], output, row)
+                    left[section_of[i]] -= 1
+                    finished += int(left[section_of[i]] == 0)
+            if progress is not None and finished:
+                progress.update(finished)
+        results, start = [], 0
+        for request in requests:
+            size = len(request.parts) if isinstance(request, _Windowed) else 1
+            predictions = done[start:start + size]
+            start += size
+            results.append(self._stitch(request, predictions) if isinstance(request, _Windowed) else predictions[0])
         return results  # type: ignore[return-value]
+
+    def _stitch(self, request: _Windowed, parts: Sequence[LayoutPrediction]) -> LayoutPrediction:
+        """One prediction for the whole tree: each node's action, probability and box from the window that
+        owns it; the stitched actions decoded on the whole tree (repairs counted there)."""
+        tree, windows, n = request.tree, request.windows, len(request.tree)
+        actions = stitch_actions(n, windows, [p.actions for p in parts])
+        probabilities = stitch_nodes(n, windows, [p.probabilities for p in parts])
+        boxes = stitch_nodes(n, windows, [p.boxes for p in parts])
+        targets = np.asarray(stitch_nodes(n, windows, [list(p.box_targets) for p in parts]), np.float32).reshape(n, 4)
+        valid = np.asarray(stitch_nodes(n, windows, [list(p.box_valid) for p in parts]), bool)
+        decoded = decode_layout(tree, actions, request.style)
+        return LayoutPrediction(request.example_id, decoded.layout, actions, probabilities, boxes,
+                                dict(decoded.repairs), tree, targets, valid, request.style, windows=len(windows))
 
     def _decode(self, request: _Request, output: Any, row: int) -> LayoutPrediction:
         tree = parse_html_cached(request.record["html"])
@@ -307,13 +465,15 @@ class LayoutGenerator:
         width, height = (int(v) for v in request.record["original_size"])
         # The sampler's last box step may overshoot the box range (a "no box" width just below -1).
         targets = np.clip(np.asarray(output.boxes[row, :n], np.float32), -1.0, 1.0)
-        pixels = targets_to_boxes(targets, width, height)
+        pixels = targets_to_boxes(targets, width, height).round(2)
+        for node, box in request.given_boxes.items():
+            pixels[node] = _with_given(pixels[node], box)
         valid = np.ones(n, bool)
         if bool(request.record["has_boxes"]):
             valid = boxes_to_targets(request.record["html_boxes"], width, height)[1]
         return LayoutPrediction(request.example_id, decoded.layout, names,
                                 [float(p) for p in np.asarray(output.probabilities[row, :n])],
-                                pixels.round(2).tolist(), dict(decoded.repairs), tree, targets, valid, request.style)
+                                pixels.tolist(), dict(decoded.repairs), tree, targets, valid, request.style)
 
 
 def load_generator(workdir: str | Path | None = None, *, step: int | None = None, checkpoint: str = "latest",
@@ -330,20 +490,24 @@ def parse_html_cached(html_text: str) -> HtmlTree:
     return parse_html(load_json(html_text))
 
 
-@functools.partial(jax.jit, static_argnums=(3, 4, 5, 6, 7, 8))
-def _generate_program(params: Any, batch: Mapping[str, jax.Array], rng: jax.Array, graphdef: nnx.GraphDef,
-                      settings: SamplerConfig, vocab: Vocabulary, root_actions: tuple[int, ...], drop_image: bool,
-                      drop_html: bool) -> Any:
-    """Encode once, then every sampling step in one program (`diffusion.sampler.sample`)."""
-    model = nnx.merge(graphdef, params)
-    b = batch["actions"].shape[0]
-    conditions = model.encode(batch, jnp.full((b,), drop_image), jnp.full((b,), drop_html))
-    uncond = None
-    if settings.cfg_scale != 1.0 and not drop_image:
-        uncond = model.encode(batch, jnp.ones((b,), bool), jnp.full((b,), drop_html))
-    predict = model_predict((graphdef, params), conditions, batch["gen_action"], batch["gen_box"], batch["slot_valid"],
-                            uncond, settings.cfg_scale)
-    legal = legal_action_mask(batch["parent_slot"], batch["sibling_index"], batch["slot_valid"], vocab,
-                              root_actions or None)
-    return sample(predict, batch["slot_valid"], batch["actions"], batch["boxes"], batch["gen_action"],
-                  batch["gen_box"], legal, rng, settings)
+def _with_given(box: np.ndarray, given: GivenBox) -> np.ndarray:
+    """A predicted `[x, y, w, h]` box with the given coordinates (centre, size) put back exactly."""
+    x, y, w, h = (float(v) for v in box)
+    centre_size = [given.values[i] if given.mask[i] else value for i, value in enumerate((x + w / 2, y + h / 2, w, h))]
+    cx, cy, w, h = centre_size
+    return np.round(np.array([cx - w / 2, cy - h / 2, w, h]), 6)
+
+
+def _merged(example_id: str, field: str, first: Mapping[int, Any], second: Mapping[int, Any]) -> dict[int, Any]:
+    """Two sets of given values of one example; a node in both is an ExampleError."""
+    both = sorted(set(first) & set(second))
+    if both:
+        raise ExampleError(example_id, field, f"node {both[0]} is also given by the partial layout")
+    return {**first, **second}
+
+
+def _check_kept(partial: PartialLayout, prediction: LayoutPrediction, vocab: Vocabulary) -> None:
+    """What was given came back (the sampler and decoding promise it; this says so if they break it)."""
+    lost = lost_given(partial, prediction.tree, prediction.actions, prediction.boxes, vocab)
+    if lost:
+        raise RuntimeError(f"{prediction.id}: the completion lost what the partial layout gave: {'; '.join(lost)}")

@@ -7,15 +7,22 @@ checkpoint; `--mode=eval` scores the newest checkpoint's EMA weights on
 `--split`; `--mode=sample` writes a layout per section of `--input` into
 `--output` (both restore `--checkpoint=best`, the best by train.select, or
 `--step=N` instead); `--mode=data` runs one epoch of the input pipeline and
-draws its first batch. Any config value can be overridden: `--config.train.steps=500`.
+draws its first batch. Any config value can be overridden: `--config.train.steps=500`;
+at `--mode=sample` (and `--mode=eval` of the shipped weights) an override of a setting the
+weights fix is named in a warning, `--mode=eval` of a workdir stops on it.
 
 Without `--workdir`, `--mode=sample` and `--mode=eval` use the shipped weights
 (MODEL_CARD.md) with their own config (`--config` then only gives the sampler
 settings):
 
     python -m dlt_jax.main --mode=sample --input=/tmp/sections --output=/tmp/layouts
+    python -m dlt_jax.main --mode=sample --input=/tmp/sections/hero --output=/tmp/layouts --partial=partial.json
     python -m dlt_jax.main --mode=eval --output=/tmp/eval     # the real dev split, as in the card
 """
+
+import sys
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from absl import app, flags, logging
 from ml_collections import config_flags
@@ -38,6 +45,9 @@ _CHECKPOINT = flags.DEFINE_enum("checkpoint", "latest", ("latest", "best"),
                                 "--mode=eval/sample: restore the newest numbered checkpoint or the best by "
                                 "train.select (checkpoints/best/)")
 _STEP = flags.DEFINE_integer("step", None, "--mode=eval/sample: restore this step (of --checkpoint's kind)")
+_PARTIAL = flags.DEFINE_string("partial", None, "--mode=sample: complete partial layouts (README, Completion): a "
+                               "partial layout file for an input of one section, a JSON object of section id -> "
+                               "partial layout, or a folder of <id>.json partial layouts")
 
 
 def check_flags(mode: str, config: object, workdir: str | None) -> None:
@@ -50,8 +60,40 @@ def check_flags(mode: str, config: object, workdir: str | None) -> None:
     if workdir is None and (flags.FLAGS["step"].present or flags.FLAGS["checkpoint"].present):
         raise app.UsageError("--step and --checkpoint choose a checkpoint of --workdir; without one the "
                              "shipped weights are used")
+    if mode != "sample" and flags.FLAGS["partial"].present:
+        raise app.UsageError("--partial gives partial layouts to complete: it goes with --mode=sample")
     if mode == "eval" and workdir is not None and config is None:
         raise app.UsageError("--mode=eval of a workdir needs the --config it was trained with")
+
+
+def ignored_overrides(overrides: Mapping[str, Any], weights_config: Any, applied: Collection[str] = ()) -> list[str]:
+    """A warning line for each `--config.KEY=VALUE` the weights overrule: a learned key
+    (`checkpoint.is_learned`) given another value than they were trained with, and not in `applied`."""
+    from dlt_jax.train.checkpoint import flatten_config, is_learned  # noqa: PLC0415
+
+    trained = flatten_config(weights_config.to_dict())
+    lines = []
+    for key, value in sorted(overrides.items()):
+        value = list(value) if isinstance(value, tuple) else value
+        used = trained.get(key, "(absent)")
+        if key not in applied and is_learned(key) and value != used:
+            lines.append(f"warning: --config.{key}={value} is not used: the weights were trained with {key}={used}, "
+                         "and that is what they use (only --config.sample.* and the run-time keys apply here)")
+    return lines
+
+
+def apply_config(generator: Any, config: Any, mode: str) -> None:
+    """`--mode=sample` / `--mode=eval` on weights with their own config: the given `data.image_features`
+    (the features of these inputs, for a model that reads them) applies; each other learned key that the
+    command line sets to another value is named in a warning on stderr."""
+    if config is None:
+        return
+    applied = {"seed"} if mode == "sample" else set()
+    if config.data.get("image_features") and generator.spec.image_features is not None:
+        generator.use_image_features(config.data.image_features)
+        applied.add("data.image_features")
+    for line in ignored_overrides(config_flags.get_override_values(flags.FLAGS["config"]), generator.config, applied):
+        print(line, file=sys.stderr)
 
 
 def evaluate_shipped(generator, input_path: str | None, split: str | None, output: str | None) -> None:
@@ -59,9 +101,11 @@ def evaluate_shipped(generator, input_path: str | None, split: str | None, outpu
     from dlt_jax.data.readers import REAL_DATA  # noqa: PLC0415
     from dlt_jax.evaluation import run as evaluation  # noqa: PLC0415
 
-    examples = evaluation.split_examples(generator.config.data, split or "dev", input_path or REAL_DATA)
+    unreadable: list[dict[str, str]] = []
+    examples = evaluation.split_examples(generator.config.data, split or "dev", input_path or REAL_DATA, unreadable)
     output = output or "dlt_eval"
-    report = evaluation.evaluate_layouts(generator, examples, output, seed=int(generator.config.seed))
+    report = evaluation.evaluate_layouts(generator, examples, output, seed=int(generator.config.seed),
+                                         unreadable=unreadable)
     print(evaluation.headline(report))
     print(f"wrote {output}/report.md, report.json and index.html")
 
@@ -84,27 +128,35 @@ def main(argv: list[str]) -> None:
         if not _INPUT.value or not _OUTPUT.value:
             raise app.UsageError("--mode=sample needs --input=PATH and --output=DIR")
         from dlt_jax.inference import load_generator  # noqa: PLC0415
-        from dlt_jax.predict import run_sample  # noqa: PLC0415
-        generator = load_generator(workdir, sample_config=None if config is None else config.sample, **restores)
-        seed = int((config or generator.config).seed)
-        summary = run_sample(generator, _INPUT.value, _OUTPUT.value, boxes=_BOXES.value, seed=seed,
-                             meta={"weights": workdir or "shipped (MODEL_CARD.md)"})
+        from dlt_jax.predict import PredictError, read_partial_layouts, run_sample  # noqa: PLC0415
+        try:
+            partials = read_partial_layouts(_PARTIAL.value) if _PARTIAL.value else {}
+            generator = load_generator(workdir, sample_config=None if config is None else config.sample, **restores)
+            apply_config(generator, config, "sample")
+            seed = int((config or generator.config).seed)
+            summary = run_sample(generator, _INPUT.value, _OUTPUT.value, boxes=_BOXES.value, seed=seed,
+                                 meta={"weights": workdir or "shipped (MODEL_CARD.md)"}, partials=partials)
+        except PredictError as error:  # a partial layout that names no section or contradicts its html
+            raise SystemExit(f"dlt_jax.main: {error}") from None
         print(f"wrote {summary['predicted']} layouts to {summary['output']} ({summary['skipped']} inputs skipped, "
               f"{summary['repaired']} needed a repair; summary.json lists them); report: {summary['report']}")
     elif workdir is None:
-        from dlt_jax.inference import LayoutGenerator  # noqa: PLC0415
-        generator = LayoutGenerator.pretrained(sample_config=None if config is None else config.sample)
+        from dlt_jax.inference import load_generator  # noqa: PLC0415
+        generator = load_generator(sample_config=None if config is None else config.sample)
+        apply_config(generator, config, "eval")
         evaluate_shipped(generator, _INPUT.value, _SPLIT.value, _OUTPUT.value)
     else:
         from dlt_jax.evaluation import run as evaluation  # noqa: PLC0415
-        from dlt_jax.inference import LayoutGenerator  # noqa: PLC0415
+        from dlt_jax.inference import load_generator  # noqa: PLC0415
         from dlt_jax.train import evaluate  # noqa: PLC0415
-        losses = evaluate.evaluate_checkpoint(config, workdir, _SPLIT.value, **restores)
+        generator = load_generator(workdir, sample_config=config.sample, **restores)  # restored once, for both
+        losses = evaluate.evaluate_checkpoint(config, workdir, _SPLIT.value, step=generator.step,
+                                              checkpoint=_CHECKPOINT.value, ema=(generator.graphdef, generator.params))
         print(evaluate.format_report(losses))
-        generator = LayoutGenerator.from_checkpoint(workdir, losses["step"], sample_config=config.sample,
-                                                    checkpoint=_CHECKPOINT.value)
-        examples = evaluation.split_examples(config.data, losses["split"])
-        report = evaluation.evaluate_layouts(generator, examples, losses["written"], seed=config.seed)
+        unreadable: list[dict[str, str]] = []
+        examples = evaluation.split_examples(config.data, losses["split"], errors=unreadable)
+        report = evaluation.evaluate_layouts(generator, examples, losses["written"], seed=config.seed,
+                                             unreadable=unreadable)
         print(evaluation.headline(report))
         print(f"wrote {losses['written']}/report.md and report.json")
 

@@ -34,7 +34,8 @@ from dlt_jax.data.example import DatasetError, Example, ExampleError
 from dlt_jax.data.inputs import read_inputs
 from dlt_jax.data.readers import folder_example
 from dlt_jax.inference import LayoutGenerator, LayoutPrediction, load_generator, resolve_node
-from dlt_jax.layout import dump_json, parse_html
+from dlt_jax.layout import JsonObject, dump_json, load_json, parse_html
+from dlt_jax.layout.partial import PartialLayout, is_partial_layout
 
 OVERLAY_WIDTH = 800
 SCREENSHOT = "screenshot.png"
@@ -86,10 +87,14 @@ def element_types(prediction: LayoutPrediction, vocab: Any) -> Counter:
 def run_sample(generator: LayoutGenerator, input_path: str | Path, output: str | Path, boxes: str = "auto",
                seed: int = 0, progress: bool = True,
                given_actions: Mapping[str, Mapping[int, str]] | None = None,
-               meta: Mapping[str, Any] | None = None) -> dict[str, Any]:
+               meta: Mapping[str, Any] | None = None,
+               partials: Mapping[str | None, Any] | None = None) -> dict[str, Any]:
     """Predicts every input under `input_path` into `output` (one folder per section, the report page
     `index.html`); returns (and writes) a summary. `given_actions[id]` fixes some node actions of
-    that section (preorder index -> action)."""
+    that section (preorder index -> action); `partials[id]` is that section's partial layout
+    (`layout.partial`; key None: the only section of the input), completed around what it gives.
+    A partial layout for no input section, or one that contradicts itself or its html, raises
+    PredictError."""
     output = Path(output)
     examples, errors = [], []
     for item in read_inputs(input_path):
@@ -98,9 +103,10 @@ def run_sample(generator: LayoutGenerator, input_path: str | Path, output: str |
             continue
         examples.append(item)
     fixed = [dict((given_actions or {}).get(e.id, {})) for e in examples]
+    layouts = partials_for(generator, examples, partials or {})
     with tqdm(total=len(examples), desc="predict", unit="section", disable=not progress) as bar:
         predictions = generator.predict_examples(examples, boxes=boxes, seed=seed, progress=bar, errors=errors,
-                                                 given_actions=fixed)
+                                                 given_actions=fixed, partials=layouts)
     sections, views = [], []
     for example, prediction in zip(examples, predictions):
         if prediction is None:
@@ -111,7 +117,7 @@ def run_sample(generator: LayoutGenerator, input_path: str | Path, output: str |
         types = element_types(prediction, generator.vocab)
         sections.append({"id": example.id, "folder": str(folder), "nodes": len(prediction.actions),
                          "elements": sum(types.values()), "types": dict(types.most_common()),
-                         "repairs": dict(prediction.repairs)})
+                         "windows": prediction.windows, "repairs": dict(prediction.repairs)})
     output.mkdir(parents=True, exist_ok=True)
     report = report_page.write_report_page(output, views, meta=dict(meta or {}, step=generator.step, boxes=boxes))
     summary = {"input": str(input_path), "output": str(output), "report": str(report),
@@ -120,6 +126,65 @@ def run_sample(generator: LayoutGenerator, input_path: str | Path, output: str |
                "sections": sections}
     (output / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def partials_for(generator: LayoutGenerator, examples: Sequence[Example],
+                 partials: Mapping[str | None, Any]) -> list[PartialLayout | None]:
+    """Each example's partial layout resolved against it (None: it has none). A key is an example id
+    or its folder name (`safe_name`); the key None is the one example of a single-example input."""
+    ids = [e.id for e in examples]
+    if None in partials:
+        if len(examples) != 1:
+            raise PredictError(f"--partial gives one partial layout, but the input has {len(examples)} sections; key "
+                               'it by section id ({"<id>": {"structure": ...}}) or give a folder of <id>.json files')
+        partials = {ids[0]: partials[None]}
+    names = {safe_name(i): i for i in ids}
+    keyed = {key if key in ids else names.get(key, key): value for key, value in partials.items()}
+    unknown = [key for key in keyed if key not in ids]
+    if unknown:
+        raise PredictError(f"--partial: no input section {unknown[0]!r}; the input has "
+                           f"{', '.join(ids) if ids else 'no readable section'}")
+    resolved = []
+    for example in examples:
+        value = keyed.get(example.id)
+        try:
+            resolved.append(value if value is None or isinstance(value, PartialLayout)
+                            else generator.read_partial(example, value))
+        except ExampleError as error:
+            raise PredictError(f"--partial: {error}") from None
+    return resolved
+
+
+def read_partial_layouts(path: str | Path) -> dict[str | None, JsonObject]:
+    """`--partial` of `--mode=sample`: a partial layout file (for an input of one section), a JSON object
+    of section id -> partial layout, or a folder of `<id>.json` partial layouts."""
+    path = Path(path)
+    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    if path.is_dir() and not files:
+        raise PredictError(f"--partial {path}: a folder without <id>.json partial layouts")
+    found: dict[str | None, JsonObject] = {}
+    for file in files:
+        try:
+            data = load_json(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise PredictError(f"--partial {file}: {error}") from None
+        if path.is_dir():
+            entries = [(file.stem, data)]
+        elif is_partial_layout(data):
+            entries = [(None, data)]
+        elif isinstance(data, JsonObject) and data:
+            entries = data.items()
+        else:
+            raise PredictError(f'--partial {file}: expected a partial layout (an object with "structure") or an '
+                               "object of section id -> partial layout")
+        for key, value in entries:
+            if not is_partial_layout(value):
+                raise PredictError(f'--partial {file}: {key!r}: expected a partial layout (an object with '
+                                   '"structure")')
+            if key in found:
+                raise PredictError(f"--partial {file}: section {key!r} given twice")
+            found[key] = value
+    return found
 
 
 # ----------------------------------------------------------------------------- the page command
@@ -200,36 +265,47 @@ def render_sections(page: str, selector: str, out: Path, *, first: bool, width: 
 
 
 def read_partial(path: str | Path, out: Path, ids: Sequence[str],
-                 generator: LayoutGenerator) -> dict[str, dict[int, str]]:
-    """`--partial FILE`: hand-fixed node actions, `{"<node>": "<action>"}` for the first section, or
-    `{"<section id>": {"<node>": "<action>"}}`; a node is its preorder index or its html key path."""
-    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        keys = [k for k, _ in pairs]
-        repeated = sorted({k for k in keys if keys.count(k) > 1})
-        if repeated:
-            raise ValueError(f"{', '.join(repeated)} given twice")
-        return dict(pairs)
-
+                 generator: LayoutGenerator) -> tuple[dict[str, dict[int, str]], dict[str, PartialLayout]]:
+    """`--partial FILE`: a partial layout (`layout.partial`: `{"structure": ..., "boxes": ...}`) or
+    hand-fixed node actions `{"<node>": "<action>"}` for the first section, or either of them per
+    section, `{"<section id>": ...}`; a node is its preorder index or its html key path. Returns the
+    node actions and the partial layouts, per section."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"), object_pairs_hook=unique)
+        data = load_json(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise PredictError(f"--partial {path}: {error}") from None
-    if not isinstance(data, Mapping):
-        raise PredictError(f"--partial {path}: expected a JSON object of node -> action")
-    per_section = data if data and all(isinstance(v, Mapping) for v in data.values()) else {ids[0]: data}
+    if not isinstance(data, JsonObject):
+        raise PredictError(f"--partial {path}: expected a JSON object: a partial layout, or node -> action")
+    single = is_partial_layout(data) or not data or not all(isinstance(v, JsonObject) for v in data.values())
+    per_section = [(ids[0], data)] if single else data.items()
     fixed: dict[str, dict[int, str]] = {}
-    for section, nodes in per_section.items():
+    layouts: dict[str, PartialLayout] = {}
+    for section, given in per_section:
         if section not in ids:
             raise PredictError(f"--partial {path}: no section {section!r}; the page gave {', '.join(ids)}")
-        tree = parse_html(folder_example(out / section, section, split="input").html)
-        fixed[section] = {}
-        for ref, action in nodes.items():
-            try:
-                generator.check_action(section, ref, action)
-                node = resolve_node(tree, int(ref) if ref.isdigit() else ref, section)
-            except ExampleError as error:
-                raise PredictError(f"--partial {path}: {error}") from None
-            fixed[section][node] = action
+        if section in fixed or section in layouts:
+            raise PredictError(f"--partial {path}: section {section!r} given twice")
+        example = folder_example(out / section, section, split="input")
+        try:
+            if is_partial_layout(given):
+                layouts[section] = generator.read_partial(example, given)
+                continue
+            fixed[section] = node_actions(parse_html(example.html), section, given, generator)
+        except (ExampleError, ValueError) as error:
+            raise PredictError(f"--partial {path}: {error}") from None
+    return fixed, layouts
+
+
+def node_actions(tree: Any, section: str, given: JsonObject, generator: LayoutGenerator) -> dict[int, str]:
+    """`{"<node>": "<action>"}`: each node (index or key path) once, each action known."""
+    keys = given.keys()
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ValueError(f"{', '.join(repeated)} given twice")
+    fixed: dict[int, str] = {}
+    for ref, action in given.items():
+        generator.check_action(section, ref, action)
+        fixed[resolve_node(tree, int(ref) if ref.isdigit() else ref, section)] = action
     return fixed
 
 
@@ -237,6 +313,8 @@ def format_table(summary: Mapping[str, Any]) -> str:
     rows = [("section", "nodes", "elements", "types")]
     for section in summary["sections"]:
         types = ", ".join(f"{t} {n}" for t, n in section["types"].items())
+        if section.get("windows", 1) > 1:
+            types += f"  (long: predicted in {section['windows']} windows)"
         rows.append((section["id"], str(section["nodes"]), str(section["elements"]), types))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}" for r in rows]
@@ -254,8 +332,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     which.add_argument("--all", action="store_true", help="every section the selector matches (the default)")
     which.add_argument("--first", action="store_true", help="only the first section the selector matches")
     parser.add_argument("--width", type=int, default=1920, help="viewport width in px (default 1920)")
-    parser.add_argument("--partial", default=None, help="JSON of hand-fixed node actions (node -> action, or "
-                        "section id -> node -> action); the rest is predicted around them")
+    parser.add_argument("--partial", default=None, help="a partial layout (structure, props and boxes of the "
+                        "elements you fix; README, Completion) or JSON of hand-fixed node actions (node -> action), "
+                        "for the first section, or either keyed by section id; the rest is predicted around them")
     parser.add_argument("--workdir", default=None, help="a training workdir to predict with instead of the "
                         "shipped weights")
     parser.add_argument("--checkpoint", default="best", choices=("best", "latest"),
@@ -277,17 +356,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         ids = render_sections(args.page, args.selector, out, first=args.first, width=args.width,
                               chromium=args.chromium)
         generator = load_generator(args.workdir, step=args.step, checkpoint=args.checkpoint)
-        fixed = read_partial(args.partial, out, ids, generator) if args.partial else {}
+        fixed, layouts = read_partial(args.partial, out, ids, generator) if args.partial else ({}, {})
         meta = {"page": args.page, "selector": args.selector,
                 "weights": args.workdir or "shipped (MODEL_CARD.md)"}
         summary = run_sample(generator, out, out, boxes="given", seed=args.seed, progress=not args.json,
-                             given_actions=fixed, meta=meta)
+                             given_actions=fixed, meta=meta, partials=layouts)
     except (PredictError, DatasetError, FileNotFoundError, ValueError) as error:
         print(f"predict: {error}", file=sys.stderr)
         return 2
     summary["seconds"] = round(time.time() - started, 1)
     for error in summary["errors"]:
-        if "slots of the largest slot bucket" in error["message"]:
+        if "more than the model's" in error["message"]:
             error["message"] += "; or pick parts of it with a narrower --selector"
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -40,6 +40,18 @@ def test_outputs_have_one_row_per_slot_and_float32():
     assert not prediction.action_logits.any() and not prediction.boxes.any()  # zero-initialised heads
 
 
+def test_sampling_passes_leave_out_the_training_only_presence_head():
+    model = _trained_heads(_model())
+    batch = {k: jnp.asarray(v) for k, v in tree_batch([5, 9], 16).items()}
+    none = jnp.zeros((2,), bool)
+    conditions = model.encode(batch, none, none)
+    args = (conditions, batch["actions"], batch["boxes"], jnp.full((2,), 0.5), batch["gen_action"], batch["gen_box"],
+            batch["slot_valid"])
+    sampling, training = model.denoise(*args), model.denoise(*args, with_presence=True)
+    assert sampling.presence_logits is None and training.presence_logits.shape == (2, len(tiny_spec().type_action_ids))
+    np.testing.assert_array_equal(sampling.action_logits, training.action_logits)
+
+
 def test_more_padding_slots_change_nothing_on_the_real_slots():
     model = _trained_heads(_model())
     batch = tree_batch([5, 9], 16)

@@ -2,6 +2,7 @@
 shipped weights, and a one-line message for each bad input."""
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import pytest
 
 from data_tools.render import find_chromium
 from dlt_jax import predict
-from dlt_jax.data.readers import folder_example
+from dlt_jax.data.readers import BUNDLED_DATA, folder_example
 from dlt_jax.inference import LayoutGenerator
 from dlt_jax.layout import encode_layout, load_json, parse_html
 
@@ -102,6 +103,59 @@ def test_partial_fixes_node_actions(run, page, tmp_path):
 
 
 @needs_chromium
+def test_partial_layout_completes_a_section_with_its_given_parts_intact(run, page, tmp_path):
+    partial = tmp_path / "partial.json"
+    partial.write_text(json.dumps({"section-00": {"structure": {"section@section.hero": {"heading@h1": ""}},
+                                                  "boxes": {"heading@h1": {"size": [400, 50]}}}}))
+    status, _, _ = run(page, "--selector", "section", "--out", tmp_path / "o", "--partial", partial,
+                       "--chromium", CHROMIUM)
+    assert status == 0
+    layout = json.loads((tmp_path / "o" / "section-00" / "layout.json").read_text())
+    assert "heading@h1" in layout["structure"]["section@section.hero"]
+    nodes = json.loads((tmp_path / "o" / "section-00" / "prediction.json").read_text())["nodes"]
+    assert nodes[1]["action"] == "heading" and nodes[1]["box"][2:] == [400, 50]
+
+
+@pytest.fixture
+def rendered(tmp_path):
+    """An --out folder as the page command leaves it before predicting: one section, the bundled hero."""
+    out = tmp_path / "o"
+    shutil.copytree(BUNDLED_DATA / "train" / "hero_basic", out / "section-00")
+    record = json.loads((out / "section-00" / "example.json").read_text())
+    (out / "section-00" / "example.json").write_text(json.dumps(dict(record, id="section-00")))
+    return out
+
+
+def test_partial_reads_partial_layouts_and_node_actions_per_section(shipped, rendered, tmp_path):
+    path = tmp_path / "partial.json"
+    path.write_text(json.dumps({"structure": {"section@div.container": {"heading@h1.heading": ""}},
+                                "boxes": {"heading@h1.heading": {"location": [480, 100]}}}))
+    fixed, layouts = predict.read_partial(path, rendered, ["section-00"], shipped)
+    assert fixed == {} and layouts["section-00"].actions == {0: "section", 3: "heading"}
+    assert layouts["section-00"].boxes[3].mask == (True, True, False, False)
+    path.write_text(json.dumps({"3": "paragraph", "div.container/div.row": "grid"}))  # the older form still reads
+    fixed, layouts = predict.read_partial(path, rendered, ["section-00"], shipped)
+    assert fixed == {"section-00": {3: "paragraph", 5: "grid"}} and layouts == {}
+
+
+@pytest.mark.parametrize("partial, message", [
+    ({"structure": {"headline@h1.heading": ""}},
+     "section-00: partial layout: structure: 'headline@h1.heading': unknown_type: 'headline' is not an element type"),
+    ({"structure": {"heading@div.container": ""}},
+     "section-00: partial layout: structure: 'heading@div.container': node 0 ('div.container') is the section's root"),
+    ({"structure": {"heading@h1.heading": ""}, "boxes": {"heading@h1.heading": {"box": [0, 0, 10]}}},
+     "boxes: 'heading@h1.heading': box: expected 4 numbers [x, y, w, h] in screenshot pixels, got 3 values"),
+    ({"section-03": {"structure": {}}}, "no section 'section-03'; the page gave section-00"),
+])
+def test_a_bad_partial_layout_is_a_predict_error(shipped, rendered, tmp_path, partial, message):
+    path = tmp_path / "partial.json"
+    path.write_text(json.dumps(partial))
+    with pytest.raises(predict.PredictError, match="^--partial .*partial.json: ") as error:
+        predict.read_partial(path, rendered, ["section-00"], shipped)
+    assert message in str(error.value)
+
+
+@needs_chromium
 @pytest.mark.parametrize("partial, message", [
     ({"1": "headline"}, "unknown action 'headline'; known:"),
     ({"section.hero/nav": "heading"}, "no html node at key path 'section.hero/nav'"),
@@ -132,13 +186,15 @@ def test_an_unreachable_page_is_a_message(run, tmp_path):
 
 
 @needs_chromium
-def test_a_section_longer_than_the_model_reads_is_listed_and_the_rest_predicted(run, shipped, tmp_path):
+def test_a_section_longer_than_the_model_reads_is_predicted_in_windows(run, shipped, tmp_path):
     many = "".join(f"<p>item {i}</p>" for i in range(shipped.spec.max_slots + 10))
     path = tmp_path / "long.html"
     path.write_text(f"<html><body><section><h2>Short</h2></section><section>{many}</section></body></html>")
     status, stdout, _ = run(path, "--selector", "section", "--out", tmp_path / "o", "--chromium", CHROMIUM)
-    assert status == 1
-    assert "section-01: not predicted:" in stdout and "narrower --selector" in stdout
+    assert status == 0, stdout
+    assert "predicted in 2 windows" in stdout
+    prediction = json.loads((tmp_path / "o" / "section-01" / "prediction.json").read_text())
+    assert prediction["windows"] == 2 and len(prediction["nodes"]) == shipped.spec.max_slots + 11
     assert (tmp_path / "o" / "section-00" / "layout.json").is_file()
 
 

@@ -10,10 +10,10 @@ import pytest
 from flax import nnx
 
 from dlt_jax import diffusion
-from dlt_jax.diffusion import SamplerConfig, legal_action_mask, model_predict, sample, sample_python_loop
-from dlt_jax.layout import DEFAULT_VOCAB
-from dlt_jax.models import DLTModel
-from dlt_jax.models.dlt import Conditions
+from dlt_jax.diffusion import SamplerConfig, make_task, sample, sample_python_loop
+from dlt_jax.generation import model_predict
+from dlt_jax.layout import DEFAULT_VOCAB, legal_action_mask
+from dlt_jax.models import Conditions, DLTModel
 from dlt_jax.models.layers import tree_relations
 from model_inputs import MAX_PATCHES, tiny_config, tiny_spec, tree_batch
 
@@ -58,18 +58,18 @@ def _truth(layout):
 
 
 def _run(predict, layout, settings, seed=0, gen_action=None, gen_box=None, runner=sample):
-    return runner(predict, layout["slot_valid"], layout["actions"], layout["boxes"],
-                  layout["gen_action"] if gen_action is None else gen_action,
-                  layout["gen_box"] if gen_box is None else gen_box, layout["legal"], jax.random.PRNGKey(seed),
-                  settings)
+    task = make_task(layout["slot_valid"], layout["actions"], layout["boxes"],
+                     layout["gen_action"] if gen_action is None else gen_action,
+                     layout["gen_box"] if gen_box is None else gen_box, layout["legal"])
+    return runner(predict, task, jax.random.PRNGKey(seed), settings)
 
 
 # Few distinct settings: each is one compilation.
-DDIM = SamplerConfig(steps=5, T=T)
-GREEDY = SamplerConfig(steps=5, T=T, temperature=0.0)
-TOP2 = SamplerConfig(steps=5, T=T, top_k=2)
-ANCESTRAL = SamplerConfig(steps=5, T=T, box_method="ddpm", choice_temperature=2.0)
-FLOW = SamplerConfig(steps=5, T=T, box_process="flow")
+DDIM = SamplerConfig(steps=5, T=T, temperature=1.0)
+GREEDY = SamplerConfig(steps=5, T=T)
+TOP2 = SamplerConfig(steps=5, T=T, top_k=2, temperature=1.0)
+ANCESTRAL = SamplerConfig(steps=5, T=T, box_method="ddpm", choice_temperature=2.0, temperature=1.0)
+FLOW = SamplerConfig(steps=5, T=T, box_process="flow", temperature=1.0)
 FLAT = _fixed(np.zeros((B, N, V)), np.zeros((B, N, 4)))
 
 
@@ -231,6 +231,75 @@ def test_one_program_equals_the_python_loop_with_a_fake_predictor():
 
 
 # ----------------------------------------------------------------------------------------------
+# Aesthetic guidance (LACE-style) of x0 late in sampling.
+
+AESTHETIC = SamplerConfig(steps=5, T=T, aesthetic_weight=0.02, aesthetic_from=0.5, aesthetic_steps=3)
+
+
+def _overlapping_x0(seed=0):
+    """`B N 4` x0 boxes in a cluster: each 0.3 wide and high, shifted a little from the previous one,
+    so that neighbours overlap and no line is shared."""
+    rng = np.random.default_rng(seed)
+    i = np.arange(N)[None, :, None]
+    centre = np.concatenate([-0.3 + 0.09 * i, -0.2 + 0.07 * i], axis=-1) + rng.uniform(-0.01, 0.01, (B, N, 2))
+    return np.concatenate([centre, np.full((B, N, 2), -0.4)], axis=-1).astype(np.float32)
+
+
+def _aesthetic_run(settings, gen_box=None, guide_slots=None, seed=0, runner=sample):
+    layout = _layout(11)
+    task = make_task(layout["slot_valid"], layout["actions"], layout["boxes"], layout["gen_action"],
+                     np.repeat(layout["slot_valid"][..., None], 4, -1) if gen_box is None else gen_box,
+                     layout["legal"], guide_slots)
+    return layout, runner(_fixed(np.zeros((B, N, V)), _overlapping_x0()), task, jax.random.PRNGKey(seed), settings)
+
+
+def test_aesthetic_guidance_lowers_the_overlap_and_alignment_of_overlapping_x0():
+    from dlt_jax.diffusion.aesthetics import alignment_loss, overlap_loss
+    layout, plain = _aesthetic_run(GREEDY)
+    _, guided = _aesthetic_run(AESTHETIC)
+    valid = layout["slot_valid"]
+    np.testing.assert_allclose(plain.boxes, np.where(valid[..., None], _overlapping_x0(), layout["boxes"]), atol=1e-6)
+    assert (np.asarray(overlap_loss(guided.boxes, valid)) < np.asarray(overlap_loss(plain.boxes, valid)) - 0.05).all()
+    assert (np.asarray(alignment_loss(guided.boxes, valid)) < np.asarray(alignment_loss(plain.boxes, valid))).all()
+    np.testing.assert_array_equal(guided.actions, plain.actions)  # a fixed predictor: same actions
+    assert np.asarray(guided.boxes).min() >= -1.0 and np.asarray(guided.boxes).max() <= 1.0
+
+
+def test_aesthetic_guidance_never_changes_given_boxes_nor_unguided_slots():
+    gen_box = _layout(11)["gen_box"]
+    guide_slots = np.tile(np.arange(N) % 2 == 0, (B, 1))
+    layout, plain = _aesthetic_run(GREEDY, gen_box=gen_box, guide_slots=guide_slots)
+    _, guided = _aesthetic_run(AESTHETIC, gen_box=gen_box, guide_slots=guide_slots)
+    guided_boxes = np.asarray(guided.boxes)
+    np.testing.assert_array_equal(guided_boxes[~gen_box], layout["boxes"][~gen_box])
+    np.testing.assert_array_equal(guided_boxes[:, 1::2], np.asarray(plain.boxes)[:, 1::2])
+    assert not np.allclose(guided_boxes[:, ::2], np.asarray(plain.boxes)[:, ::2])
+
+
+def test_aesthetic_guidance_reproduces_equals_the_python_loop_and_waits_for_its_time():
+    _, first = _aesthetic_run(AESTHETIC, seed=4)
+    _, again = _aesthetic_run(AESTHETIC, seed=4)
+    _, loop = _aesthetic_run(AESTHETIC, seed=4, runner=sample_python_loop)
+    np.testing.assert_array_equal(first.boxes, again.boxes)
+    np.testing.assert_allclose(first.boxes, loop.boxes, atol=1e-6)
+    # u >= 1 / T on every step: aesthetic_from below that guides no step.
+    _, never = _aesthetic_run(SamplerConfig(steps=5, T=T, aesthetic_weight=0.02, aesthetic_from=0.5 / T))
+    _, plain = _aesthetic_run(GREEDY)
+    np.testing.assert_array_equal(never.boxes, plain.boxes)
+
+
+def test_aesthetic_settings_are_checked_and_read_from_the_config():
+    with pytest.raises(ValueError, match="aesthetic"):
+        SamplerConfig(steps=5, T=T, aesthetic_weight=-0.1)
+    with pytest.raises(ValueError, match="aesthetic"):
+        SamplerConfig(steps=5, T=T, aesthetic_from=1.5)
+    config = tiny_config()
+    config.sample.aesthetic_weight = 0.03
+    settings = SamplerConfig.from_config(config)
+    assert (settings.aesthetic_weight, settings.aesthetic_from, settings.aesthetic_steps) == (0.03, 0.2, 1)
+
+
+# ----------------------------------------------------------------------------------------------
 # The real tiny denoiser, in one jitted program: random weights from numpy (random initialisers
 # compile slowly on CPU) and random conditions (the encoders are not under test here).
 
@@ -256,7 +325,7 @@ def tiny_network():
     return graphdef, params, batch, conditions(), conditions()
 
 
-GUIDED = SamplerConfig(steps=3, T=T, cfg_scale=2.0)
+GUIDED = SamplerConfig(steps=3, T=T, cfg_scale=2.0, temperature=1.0)
 
 
 def _network_program(graphdef, params, batch, conditions, uncond, rng):
@@ -275,8 +344,9 @@ def _network_program(graphdef, params, batch, conditions, uncond, rng):
     predict = model_predict((graphdef, params), conditions, *masks, uncond_conditions=uncond,
                             cfg_scale=GUIDED.cfg_scale)
     legal = legal_action_mask(batch["parent_slot"], batch["sibling_index"], batch["slot_valid"], VOCAB)
-    result = sample(predict, batch["slot_valid"], batch["actions"], batch["boxes"], batch["gen_action"],
-                    batch["gen_box"], legal, rng, GUIDED)
+    task = make_task(batch["slot_valid"], batch["actions"], batch["boxes"], batch["gen_action"], batch["gen_box"],
+                     legal)
+    result = sample(predict, task, rng, GUIDED)
     return passes, result
 
 

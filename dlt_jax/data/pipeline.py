@@ -58,13 +58,17 @@ _log = logging.getLogger(__name__)
 class FeatureStore:
     """Precomputed image features, one array per example id in a `.npz` file, opened lazily once per process.
 
-    An array is `rows cols F` (a feature grid) or `T F` (tokens, read as one row).
+    An array is `rows cols F` (a feature grid) or `T F` (tokens, read as one row). With `feature_dim`
+    (F known, e.g. from a checkpoint's model spec) the file is only opened when an example is read.
     """
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, feature_dim: int | None = None):
         self.path = str(path)
         self._file: Any = None
         self._lock = threading.Lock()
+        if feature_dim is not None:
+            self.feature_dim = int(feature_dim)
+            return
         with np.load(self.path) as stored:
             if not stored.files:
                 raise ValueError(f"{self.path}: image_features file holds no arrays")
@@ -76,11 +80,18 @@ class FeatureStore:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state, _file=None, _lock=threading.Lock())
 
+    def __contains__(self, example_id: str) -> bool:
+        with self._lock:
+            return example_id in self._opened()
+
+    def _opened(self) -> Any:
+        if self._file is None:
+            self._file = np.load(self.path)
+        return self._file
+
     def __getitem__(self, example_id: str) -> np.ndarray:
         with self._lock:  # one zip file handle per process, shared by the reader threads
-            if self._file is None:
-                self._file = np.load(self.path)
-            if example_id not in self._file:
+            if example_id not in self._opened():
                 raise ValueError(f"{example_id}: image_features: no array for this example in {self.path}")
             return np.asarray(self._file[example_id], np.float32)
 

@@ -17,6 +17,8 @@ import numpy as np
 # Offset of the improved-DDPM cosine schedule: keeps beta_0 away from 0.
 _COSINE_OFFSET = 0.008
 
+BOX_PROCESSES = ("ddpm", "flow")  # the box processes a run may train (diffusion.box_process)
+
 
 def _cosine_alpha_bar(x: np.ndarray) -> np.ndarray:
     return np.cos((x + _COSINE_OFFSET) / (1.0 + _COSINE_OFFSET) * math.pi / 2) ** 2

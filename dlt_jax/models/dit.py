@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from dlt_jax.models.conditions import Conditions
 from dlt_jax.models.layers import (BOX_PIXEL_STATS, AdaLNZeroBlock, FinalLayer, TimeEmbedding, TreeBias,
                                    box_pixel_stats, boxes_cover_patches, key_mask, masked_mean, zeros_init)
 
@@ -48,16 +49,16 @@ class Denoiser(nnx.Module):
         self.box_head = nnx.Linear(dim, 4, kernel_init=zeros_init, dtype=dtype, rngs=rngs)
         self.presence = (nnx.Linear(dim, num_element_types, dtype=dtype, rngs=rngs) if presence_head else None)
 
-    def __call__(self, noisy_actions: jax.Array, noisy_boxes: jax.Array, u: jax.Array, gen_action: jax.Array,
-                 gen_box: jax.Array, slot_valid: jax.Array, relations: jax.Array, c_i: jax.Array, c_g: jax.Array,
-                 patches: jax.Array, patch_valid: jax.Array, patch_centers: jax.Array,
-                 pixels: jax.Array | None = None, image_grid: jax.Array | None = None,
-                 image_present: jax.Array | None = None) -> tuple[jax.Array, jax.Array, jax.Array | None]:
-        """noisy_actions `b n` int, noisy_boxes `b n 4`, u `b` time fraction, gen_action `b n`,
-        gen_box `b n 4`, slot_valid `b n`, relations `b n n`, c_i `b n d`, c_g `b d`, patches `b m d`,
-        patch_valid `b m`, patch_centers `b m 2`; with box_pixels, the raw patch pixels `b m (p p 3)`, the
-        image grid `b 2` and image_present `b` bool -> action logits `b n V`, boxes `b n 4`, presence
-        logits `b T` (or None), float32."""
+    def __call__(self, conditions: Conditions, noisy_actions: jax.Array, noisy_boxes: jax.Array, u: jax.Array,
+                 gen_action: jax.Array, gen_box: jax.Array, slot_valid: jax.Array,
+                 with_presence: bool = False) -> tuple[jax.Array, jax.Array, jax.Array | None]:
+        """conditions (`Conditions`: relations, c_i, c_g, patches; with box_pixels the raw patch pixels,
+        image grid and image_present), noisy_actions `b n` int, noisy_boxes `b n 4`, u `b` time fraction,
+        gen_action `b n`, gen_box `b n 4`, slot_valid `b n` -> action logits `b n V`, boxes `b n 4`,
+        presence logits `b T` (with_presence and a presence head, else None), float32. The presence head is a
+        training-only auxiliary: sampling leaves it out (biasing the types by it measured no gain)."""
+        c_i, c_g, relations = conditions.c_i, conditions.c_g, conditions.relations
+        pixels, image_grid, image_present = conditions.pixels, conditions.image_grid, conditions.image_present
         x = (self.action_embed(noisy_actions) + self.box_embed(noisy_boxes.astype(c_i.dtype))
              + self.gen_action_embed(gen_action.astype(jnp.int32)) + self.gen_box_embed(gen_box.astype(c_i.dtype)))
         if self.pixel_embed is not None:
@@ -68,17 +69,17 @@ class Denoiser(nnx.Module):
             x = x + jnp.where(image_present[:, None, None], seen, null)
         condition = self.time(u)[:, None, :] + c_g[:, None, :] + c_i
         bias, mask = self.tree_bias(relations), key_mask(slot_valid)
-        context = patches if self.cross_attention else None
-        context_mask = key_mask(patch_valid) if self.cross_attention else None
+        context = conditions.patches if self.cross_attention else None
+        context_mask = key_mask(conditions.patch_valid) if self.cross_attention else None
         context_bias = None
         if self.box_patch_scale is not None:
-            cover = boxes_cover_patches(noisy_boxes, patch_centers)
+            cover = boxes_cover_patches(noisy_boxes, conditions.patch_centers)
             context_bias = (self.box_patch_scale[...][None, :, None, None] * cover[:, None]).astype(x.dtype)
         for block in self.blocks:
             x = block(x, condition, bias=bias, mask=mask, context=context, context_mask=context_mask,
                       context_bias=context_bias)
         x = self.final(x, condition)
         presence = None
-        if self.presence is not None:
+        if with_presence and self.presence is not None:
             presence = self.presence(masked_mean(x, slot_valid)).astype(jnp.float32)
         return self.action_head(x).astype(jnp.float32), self.box_head(x).astype(jnp.float32), presence

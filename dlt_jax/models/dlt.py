@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from dlt_jax.models.conditions import Conditions
 from dlt_jax.models.dit import Denoiser
 from dlt_jax.models.fusion import Fusion, NodeLook
 from dlt_jax.models.html import HtmlEncoder
@@ -55,21 +56,6 @@ def image_input_key(model_config: Any) -> str:
     if encoder not in VISION_ENCODERS:
         raise ValueError(f"model.vision.encoder {encoder!r} not in {VISION_ENCODERS}")
     return "patches" if encoder == "vit" else "image_features"
-
-
-@flax.struct.dataclass
-class Conditions:
-    """The encoded screenshot and html of a batch: everything the denoiser conditions on."""
-
-    patches: jax.Array      # b m d
-    patch_valid: jax.Array  # b m
-    patch_centers: jax.Array  # b m 2, (x, y) in [0, 1] of the screenshot
-    c_i: jax.Array          # b n d
-    c_g: jax.Array          # b d
-    relations: jax.Array    # b n n
-    pixels: jax.Array | None = None         # b m (p p 3) raw patch pixels, for model.box_pixels
-    image_grid: jax.Array | None = None     # b 2 (rows, cols) of the patch grid
-    image_present: jax.Array | None = None  # b bool: False where the screenshot was dropped
 
 
 @flax.struct.dataclass
@@ -150,17 +136,17 @@ class DLTModel(nnx.Module):
                           batch["image_grid"], jnp.logical_not(drop_image)), alignment
 
     def denoise(self, conditions: Conditions, noisy_actions: jax.Array, noisy_boxes: jax.Array, u: jax.Array,
-                gen_action: jax.Array, gen_box: jax.Array, slot_valid: jax.Array) -> Prediction:
-        """One denoising pass at time fraction `u` `b` (see Denoiser)."""
-        logits, boxes, presence = self.denoiser(noisy_actions, noisy_boxes, u, gen_action, gen_box, slot_valid,
-                                                conditions.relations, conditions.c_i, conditions.c_g,
-                                                conditions.patches, conditions.patch_valid, conditions.patch_centers,
-                                                conditions.pixels, conditions.image_grid, conditions.image_present)
+                gen_action: jax.Array, gen_box: jax.Array, slot_valid: jax.Array,
+                with_presence: bool = False) -> Prediction:
+        """One denoising pass at time fraction `u` `b` (see Denoiser); `with_presence`: also the presence
+        logits (training's auxiliary loss; sampling does not read them)."""
+        logits, boxes, presence = self.denoiser(conditions, noisy_actions, noisy_boxes, u, gen_action, gen_box,
+                                                slot_valid, with_presence)
         return Prediction(logits, boxes, presence)
 
     def __call__(self, batch: Mapping[str, jax.Array], noisy_actions: jax.Array, noisy_boxes: jax.Array,
                  u: jax.Array, drop_image: jax.Array, drop_html: jax.Array) -> Prediction:
         conditions, alignment = self.encode_aligned(batch, drop_image, drop_html)
         prediction = self.denoise(conditions, noisy_actions, noisy_boxes, u, batch["gen_action"], batch["gen_box"],
-                                  batch["slot_valid"])
+                                  batch["slot_valid"], with_presence=True)
         return prediction.replace(alignment=alignment)

@@ -51,13 +51,17 @@ def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any
     return flat
 
 
+def is_learned(key: str) -> bool:
+    """A flat config key (`data.max_slots`) whose value shapes what a run learns: fixed by its weights."""
+    return key not in RUNTIME_KEYS and not key.startswith(RUNTIME_SECTIONS)
+
+
 def mismatches(stored: Mapping[str, Any], current: Mapping[str, Any], data: bool = True) -> list[str]:
     """Human-readable differences between a checkpoint's metadata and this run's; `data=False` leaves
     out the data fingerprints (an evaluation may score any data set the model can read)."""
     problems = []
     def learned(config: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in flatten_config(config).items()
-                if k not in RUNTIME_KEYS and not k.startswith(RUNTIME_SECTIONS)}
+        return {k: v for k, v in flatten_config(config).items() if is_learned(k)}
 
     stored_config, current_config = learned(stored["config"]), learned(current["config"])
     for key in sorted(set(stored_config) | set(current_config)):

@@ -88,10 +88,12 @@ def checkpoint_pipeline(config: Any, split: str | None, metadata: Mapping[str, A
 
 
 def evaluate_checkpoint(config: Any, workdir: str | Path, split: str | None = None,
-                        progress: bool = True, step: int | None = None, checkpoint: str = "latest") -> dict[str, Any]:
+                        progress: bool = True, step: int | None = None, checkpoint: str = "latest",
+                        ema: tuple[Any, Any] | None = None) -> dict[str, Any]:
     """Scores a checkpoint of `workdir` (the newest, or the best by train.select, or `step` of that
     kind) on `split` (default `data.eval_split`); writes `eval/<split>/metrics.json` and
-    `eval/<split>/overlay.png` and returns the metrics."""
+    `eval/<split>/overlay.png` and returns the metrics. `ema`: that checkpoint's `(graphdef, EMA params)`
+    when the caller has restored them already (`--mode=eval` restores once for both reports)."""
     workdir = Path(workdir)
     enable_compilation_cache()
     checkpointer, step = open_checkpoint(workdir, step, checkpoint, keep=int(config.train.keep))
@@ -100,7 +102,10 @@ def evaluate_checkpoint(config: Any, workdir: str | Path, split: str | None = No
     checkpointer.check_compatible(step, run_metadata(config, pipeline, spec), data=False)
     mesh = sharding.make_mesh()
     sharding.check_batch_size(int(config.data.eval_batch_size), mesh, "data.eval_batch_size")
-    graphdef, ema_params = checkpointer.restore_ema_params(step, spec, config, sharding.replicated(mesh))
+    if ema is None:
+        graphdef, ema_params = checkpointer.restore_ema_params(step, spec, config, sharding.replicated(mesh))
+    else:
+        graphdef, ema_params = ema[0], jax.device_put(ema[1], sharding.replicated(mesh))
     checkpointer.close()
     objective = Objective.from_config(config, pipeline.vocab.mask_id, spec.type_action_ids)
     step_fn = jax.jit(functools.partial(eval_step, graphdef=graphdef, objective=objective),

@@ -22,8 +22,6 @@ from flax import nnx
 from dlt_jax import diffusion
 from dlt_jax.train.state import TrainState, ema_decay_at, update_ema
 
-BOX_PROCESSES = ("ddpm", "flow")
-
 
 @dataclasses.dataclass(frozen=True)
 class Objective:
@@ -48,8 +46,8 @@ class Objective:
     @classmethod
     def from_config(cls, config: Any, mask_id: int, type_action_ids: tuple[int, ...]) -> "Objective":
         process = config.diffusion.box_process
-        if process not in BOX_PROCESSES:
-            raise ValueError(f"diffusion.box_process {process!r} not in {BOX_PROCESSES}")
+        if process not in diffusion.BOX_PROCESSES:
+            raise ValueError(f"diffusion.box_process {process!r} not in {diffusion.BOX_PROCESSES}")
         dropout = config.diffusion.condition_dropout
         return cls(max_slots=int(config.data.max_slots), mask_id=mask_id, type_action_ids=tuple(type_action_ids),
                    steps=int(config.diffusion.steps), box_process=process,
