@@ -268,9 +268,11 @@ def evaluate_weights(folder: Path, report_dir: Path, splits: Mapping[str, tuple[
     generator = LayoutGenerator.pretrained(folder)
     metrics: dict[str, Any] = {}
     for name, (path, split) in splits.items():
-        examples = evaluation.split_examples(generator.config.data, split, path)
+        unreadable: list[dict[str, str]] = []  # listed in the report, never left out silently
+        examples = evaluation.split_examples(generator.config.data, split, path, errors=unreadable)
         started = time.time()
-        report = evaluation.evaluate_layouts(generator, examples, report_dir / name, seed=int(generator.config.seed))
+        report = evaluation.evaluate_layouts(generator, examples, report_dir / name, seed=int(generator.config.seed),
+                                             unreadable=unreadable)
         metrics[name] = {"data": path, "split": split, "sections": report["examples"],
                          "systems": card_metrics(report), "seconds": round(time.time() - started, 1)}
         if name == "real_dev":
