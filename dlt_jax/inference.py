@@ -38,7 +38,7 @@ from dlt_jax.layout import (DEFAULT_STYLE, HtmlError, HtmlTree, JsonObject, Layo
 from dlt_jax.layout.partial import (GivenBox, PartialLayout, PartialLayoutError, check_inside, is_partial_layout,
                                     load_partial_layout, lost_given, read_partial_layout)
 from dlt_jax.layout.partial import node_paths, resolve_node  # noqa: F401  (re-exported: predict, the notebooks)
-from dlt_jax.layout.windows import (Window, plan_windows, stitch_actions, stitch_nodes, window_given, window_html,
+from dlt_jax.layout.windows import (Window, plan_windows, stitch_nodes, window_given, window_html,
                                     window_rows)
 from dlt_jax.models import image_input_key
 from dlt_jax.train.checkpoint import restore_run_ema
@@ -203,7 +203,7 @@ class LayoutGenerator:
             settings = self.generate_settings()
             roots = None if settings.root_actions is None else tuple(self.vocab.action_names(settings.root_actions))
             return read_partial_layout(tree, partial, example_id=example.id, vocab=self.vocab, root_actions=roots,
-                                       screenshot_size=self._screenshot_size(example))
+                                       screenshot_size=example.image_size())
         except PartialLayoutError as error:
             raise ExampleError(example.id, "partial layout", error.detail) from None
 
@@ -378,10 +378,6 @@ class LayoutGenerator:
             blocked[node, self.vocab.action_ids(sorted(actions))] = True
         return dict(element, gen_action=gen_action, gen_box=gen_box, blocked=blocked)
 
-    def _screenshot_size(self, example: Example) -> tuple[int, int]:
-        size = example.screenshot_size or example.load_screenshot().size
-        return int(size[0]), int(size[1])
-
     def _given_box(self, example: Example, node: int, box: tuple[Sequence[float], Sequence[bool]]) -> GivenBox:
         """`given_boxes` entry ((cx, cy, w, h) pixels, 4 bools) as a GivenBox inside the screenshot."""
         values, mask = box
@@ -389,7 +385,7 @@ class LayoutGenerator:
             raise ExampleError(example.id, "given_boxes", f"node {node}: expected (4 coordinates, 4 bools)")
         given = GivenBox(tuple(float(v) for v in values), tuple(bool(m) for m in mask), f"given_boxes[{node}]")
         try:
-            check_inside(given, self._screenshot_size(example), example.id, "given_boxes", str(node))
+            check_inside(given, example.image_size(), example.id, "given_boxes", str(node))
         except PartialLayoutError as error:
             raise ExampleError(example.id, "given_boxes", f"node {node}: {error.message}") from None
         return given
@@ -447,7 +443,7 @@ class LayoutGenerator:
         """One prediction for the whole tree: each node's action, probability and box from the window that
         owns it; the stitched actions decoded on the whole tree (repairs counted there)."""
         tree, windows, n = request.tree, request.windows, len(request.tree)
-        actions = stitch_actions(n, windows, [p.actions for p in parts])
+        actions = stitch_nodes(n, windows, [p.actions for p in parts])
         probabilities = stitch_nodes(n, windows, [p.probabilities for p in parts])
         boxes = stitch_nodes(n, windows, [p.boxes for p in parts])
         targets = np.asarray(stitch_nodes(n, windows, [list(p.box_targets) for p in parts]), np.float32).reshape(n, 4)

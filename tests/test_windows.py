@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlt_jax.layout import DEFAULT_VOCAB, JsonObject, decode_layout, dump_json, load_json, parse_html
-from dlt_jax.layout.windows import (Window, plan_windows, stitch_actions, stitch_nodes, subtree_sizes,
+from dlt_jax.layout.windows import (Window, plan_windows, stitch_nodes, subtree_sizes,
                                     window_given, window_html, window_rows)
 from strategies import html_objects
 
@@ -146,7 +146,7 @@ def test_stitching_takes_each_node_from_its_owner_and_decodes():
     windows = plan_windows(tree, 12)
     per_window = [["section" if i == 0 else "wrapper" if tree[i].key.key == "div.card" else
                    "MERGE_LEFT" if i in w.context else "heading" for i in w.nodes] for w in windows]
-    actions = stitch_actions(len(tree), windows, per_window)
+    actions = stitch_nodes(len(tree), windows, per_window)
     assert actions[0] == "section" and actions[1] == "heading" and actions[6] == "wrapper"
     assert "MERGE_LEFT" not in actions  # context copies are never taken
     decoded = decode_layout(tree, actions)
@@ -157,9 +157,9 @@ def test_stitching_takes_each_node_from_its_owner_and_decodes():
 def test_stitching_refuses_nodes_owned_twice_or_never():
     windows = [Window((0, 1), (0, 1)), Window((0, 1, 2), (1, 2))]
     with pytest.raises(ValueError, match="node 1 is owned by windows 0 and 1"):
-        stitch_actions(3, windows, [["a", "b"], ["a", "b", "c"]])
+        stitch_nodes(3, windows, [["a", "b"], ["a", "b", "c"]])
     with pytest.raises(ValueError, match=r"1 node\(s\) owned by no window, first \[2\]"):
-        stitch_actions(3, windows[:1], [["a", "b"]])
+        stitch_nodes(3, windows[:1], [["a", "b"]])
 
 
 def test_subtree_sizes_count_each_node_and_its_descendants():
@@ -191,5 +191,5 @@ def test_windows_of_random_trees_own_every_node_once_and_fit(html, extra, data):
             assert is_ancestor or not (set(tree[node].children) & set(window.nodes))
     names = data.draw(st.lists(st.sampled_from(DEFAULT_VOCAB.actions[2:]), min_size=len(tree), max_size=len(tree)))
     per_window = [[names[i] for i in w.nodes] for w in windows]
-    assert stitch_actions(len(tree), windows, per_window) == names
+    assert stitch_nodes(len(tree), windows, per_window) == names
     decode_layout(tree, names)  # any stitched sequence decodes (repairs counted)

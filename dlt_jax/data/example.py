@@ -66,5 +66,10 @@ class Example:
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
             raise ExampleError(self.id, "screenshot", f"cannot decode image {self._where()}: {error}") from None
 
+    def image_size(self) -> tuple[int, int]:
+        """(width, height) of the screenshot: as the data declares it, else read from the image."""
+        width, height = self.screenshot_size or self.load_screenshot().size
+        return int(width), int(height)
+
     def _where(self) -> str:
         return str(self.screenshot) if isinstance(self.screenshot, Path) else f"({len(self.screenshot)} bytes)"

@@ -127,8 +127,8 @@ def example_result(example: Any, pred_actions: Sequence[str], *, pred_boxes: np.
     encoded = encode_layout(tree, example.layout, vocab)
     true_boxes = box_valid = None
     if example.html_boxes is not None:
-        size = example.screenshot_size or example.load_screenshot().size
-        true_boxes, box_valid = boxes_to_targets(np.asarray(example.html_boxes, dtype=np.float64), *size)
+        true_boxes, box_valid = boxes_to_targets(np.asarray(example.html_boxes, dtype=np.float64),
+                                                 *example.image_size())
     cues = (example.extra or {}).get("visual_cues") or ()
     return ExampleResult(
         tree=tree, true_actions=encoded.actions, pred_actions=tuple(pred_actions),

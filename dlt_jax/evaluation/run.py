@@ -68,7 +68,7 @@ def completion_accuracy(generator: Any, examples: Sequence[Example], truths: Seq
 
 def true_centre_boxes(example: Example) -> tuple[np.ndarray, np.ndarray]:
     """Each node's DOM box clipped to the screenshot as `n 4` (cx, cy, w, h) pixels, and `n` which nodes have one."""
-    width, height = example.screenshot_size or example.load_screenshot().size
+    width, height = example.image_size()
     boxes, valid = clip_boxes(np.asarray(example.html_boxes, np.float64), width, height)
     return np.concatenate([boxes[:, :2] + boxes[:, 2:] / 2, boxes[:, 2:]], axis=1), valid
 

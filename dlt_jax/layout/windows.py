@@ -185,8 +185,3 @@ def stitch_nodes(node_count: int, windows: Sequence[Window], window_values: Sequ
     if missing:
         raise ValueError(f"{len(missing)} node(s) owned by no window, first {missing[:5]}")
     return out
-
-
-def stitch_actions(node_count: int, windows: Sequence[Window], window_actions: Sequence[Sequence[str]]) -> list[str]:
-    """Each node's action from the window that owns it (decode the result with the full tree)."""
-    return stitch_nodes(node_count, windows, window_actions)
