@@ -40,6 +40,9 @@ class MetricsWriter:
         its checkpoint); returns the number of lines dropped."""
         if not self.enabled:
             return 0
+        if self._tensorboard is not None:  # its event file is about to be rewritten: reopen at the next write
+            self._tensorboard.close()
+            self._tensorboard = None
         truncate_events_after(self.tensorboard_dir, step)
         if not self.path.is_file():
             return 0
