@@ -25,6 +25,9 @@ def data_config() -> ConfigDict:
         # patch_size px patches fit in max_patches, padded to max_patches (DESIGN §3).
         "max_patches": 512,
         "patch_size": 16,
+        # Each node's two S x S pixel views of its DOM box at the stored canvas resolution, the box
+        # fitted and the box centre unscaled (data/crops.py), read by models/crops.py. 0: off.
+        "node_crop": 0,
         # A .npz of per-example image features (key: example id; `rows cols F` or `T F`) made by an
         # external encoder, for vision.encoder='precomputed': batches carry image_features instead
         # of patches. None: patches.

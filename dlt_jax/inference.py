@@ -120,7 +120,8 @@ class LayoutGenerator:
             max_slots=int(data.max_slots), slot_buckets=check_slot_buckets(data.slot_buckets, data.max_slots),
             patch_size=int(data.patch_size), max_patches=int(data.max_patches),
             canvas_size=int(data.build_image_size),
-            tokenizer=tokenizer_with_tags(data.tokenizer, metadata["tokenizer_tags"]), image_features=features)
+            tokenizer=tokenizer_with_tags(data.tokenizer, metadata["tokenizer_tags"]), image_features=features,
+            node_crop=int(data.get("node_crop", 0)))
         self.graphdef, self.params = graphdef, params
         self.batch_size = int(config.sample.batch_size)
         self.windows = bool(config.sample.get("windows", True))

@@ -1,5 +1,7 @@
 """The whole network: shapes, padding-invariant outputs, conditions that matter, precomputed features."""
 
+import dataclasses
+
 import jax
 import pytest
 import jax.numpy as jnp
@@ -7,7 +9,7 @@ import numpy as np
 from flax import nnx
 
 from dlt_jax.data.pipeline import pad_batch_slots
-from dlt_jax.models import DLTModel
+from dlt_jax.models import DLTModel, ModelSpec
 from model_inputs import tiny_config, tiny_spec, tree_batch
 
 
@@ -161,6 +163,35 @@ def test_a_dropped_screenshot_gives_every_node_the_null_look():
     assert not np.asarray(alignment.valid).any()
     np.testing.assert_allclose(dropped.c_i, _encode(model, other, drop_image=True)[0].c_i, rtol=1e-5, atol=1e-6)
     assert not np.allclose(_encode(model, batch)[0].c_i, _encode(model, other)[0].c_i, atol=1e-4)
+
+
+def _with_crops(batch, seed=0, size=8):
+    rng = np.random.default_rng(seed)
+    b, n = batch["slot_valid"].shape
+    return dict(batch, node_crops=rng.integers(0, 256, (b, n, size, size, 6)).astype(np.uint8))
+
+
+def test_node_crops_reach_a_node_only_where_its_dom_box_is_given_and_the_screenshot_kept():
+    spec = dataclasses.replace(tiny_spec(), node_crop=8)
+    model = DLTModel(spec, tiny_config().model, rngs=nnx.Rngs(0))
+    batch = _with_crops(tree_batch([9], 16))
+    other = dict(batch, node_crops=_with_crops(batch, seed=1)["node_crops"])
+    # boxes generated: the crops of DOM boxes are never read
+    np.testing.assert_allclose(_encode(model, batch)[0].c_i, _encode(model, other)[0].c_i, rtol=1e-6, atol=1e-6)
+    # boxes given: they are, unless the screenshot is dropped
+    given, given_other = _boxes_given(batch), _boxes_given(other)
+    assert not np.allclose(_encode(model, given)[0].c_i, _encode(model, given_other)[0].c_i, atol=1e-4)
+    np.testing.assert_allclose(_encode(model, given, drop_image=True)[0].c_i,
+                               _encode(model, given_other, drop_image=True)[0].c_i, rtol=1e-6, atol=1e-6)
+
+
+def test_a_spec_without_node_crops_reads_as_before():
+    spec = tiny_spec()
+    assert "node_crop" not in spec.to_json() and ModelSpec.from_json(spec.to_json()) == spec
+    cropped = dataclasses.replace(spec, node_crop=16)
+    assert ModelSpec.from_json(cropped.to_json()) == cropped
+    with pytest.raises(ValueError, match="multiple of 4"):
+        DLTModel(dataclasses.replace(spec, node_crop=6), tiny_config().model, rngs=nnx.Rngs(0))
 
 
 def test_shifted_patches_with_precomputed_features_is_an_error_that_names_the_fix():

@@ -17,6 +17,7 @@ precomputed image features):
     image_grid `B 2` int32 (rows, cols); screenshot_size `B 2` int32 (original width, height)
     tag_id, depth, sibling_index, child_count, sibling_count, descendant_count, text_length, parent_slot `B N` int32
     class_ids `B N C`, css_parts `B N C 5`, class_part_ids `B N P` int32; content_kinds, descendant_content `B N K` bool
+    node_crops `B N S S 6` uint8 with data.node_crop = S (`data.crops`: each DOM box's fit and native views)
     inline_text `B N` bool; geometry `B N G` float32, geometry_valid `B N` bool, alignment `B N` int32 (from the
         DOM boxes, zero where the example has none; the html encoder reads them only where no box is generated)
     actions `B N` int32 (PAD beyond the nodes); boxes `B N 4` float32 (cx, cy, w, h) in [-1, 1] of the screenshot
@@ -37,6 +38,7 @@ from typing import Any
 import grain
 import numpy as np
 
+from dlt_jax.data.crops import CHANNELS, record_crops
 from dlt_jax.data.dataset import BuiltDataset, resolve_dataset
 from dlt_jax.data.records import record_text
 from dlt_jax.data.tokenize import FEATURE_PADDING, FIRST_HASHED_PART, HtmlTokenizer
@@ -48,7 +50,7 @@ from dlt_jax.layout import Vocabulary, load_json, parse_html
 MODES = ("train", "eval")
 # Per-slot batch keys and what pads them (every other key is per example).
 SLOT_PADDING = {**FEATURE_PADDING, "actions": 0, "boxes": 0.0, "slot_valid": False, "box_valid": False,
-                "gen_action": False, "gen_box": False}
+                "gen_action": False, "gen_box": False, "node_crops": 0}
 _PLAN_STREAM, _EXAMPLE_STREAM, _AUGMENT_STREAM = 0, 1, 2  # seed-sequence tags keeping the kinds of draws apart
 _log = logging.getLogger(__name__)
 
@@ -109,6 +111,7 @@ class ElementSpec:
     canvas_size: int
     tokenizer: HtmlTokenizer
     image_features: FeatureStore | None = None
+    node_crop: int = 0           # side of each node's pixel views (`data.crops`); 0: none
 
     @property
     def image_key(self) -> str:
@@ -169,6 +172,10 @@ def parse_record(record: Mapping[str, Any], spec: ElementSpec, slots: int | None
         dom_boxes = clip_boxes(html_boxes, width, height)[0]
     element = image_inputs(record, spec, example_id)
     element.update(spec.tokenizer.tokenize(tree, slots, dom_boxes, box_valid))
+    if spec.node_crop:
+        crop_boxes = dom_boxes if dom_boxes is not None else np.zeros((n, 4))
+        element["node_crops"] = record_crops(record["screenshot"], (width, height), spec.canvas_size, crop_boxes,
+                                             box_valid, spec.node_crop, slots)
     element.update(
         actions=pad_slots(actions, slots),
         boxes=pad_slots(boxes, slots),
@@ -192,6 +199,7 @@ def blank_element(spec: ElementSpec, slots: int | None = None) -> dict[str, np.n
         "actions": np.zeros(n, np.int32), "boxes": np.zeros((n, 4), np.float32),
         "slot_valid": np.zeros(n, bool), "box_valid": np.zeros(n, bool),
         "node_count": np.int32(0), "example_index": np.int32(-1), "example_valid": np.bool_(False),
+        **({"node_crops": np.zeros((n, spec.node_crop, spec.node_crop, CHANNELS), np.uint8)} if spec.node_crop else {}),
     }
 
 
@@ -507,7 +515,7 @@ def element_spec(data_config: Any, data: BuiltDataset) -> ElementSpec:
         slot_buckets=check_slot_buckets(data_config.slot_buckets, data_config.max_slots),
         patch_size=int(data_config.patch_size), max_patches=int(data_config.max_patches),
         canvas_size=data.canvas_size, tokenizer=tokenizer_from_config(data_config.tokenizer, data.tag_counts),
-        image_features=FeatureStore(features) if features else None)
+        image_features=FeatureStore(features) if features else None, node_crop=int(data_config.get("node_crop", 0)))
 
 
 # ----------------------------------------------------------------------------- pipeline

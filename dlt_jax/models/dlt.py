@@ -4,7 +4,8 @@
 a sampler calls it once and `denoise` at every step. With `model.roi_pool = k`
 each node's html token gets what the node looks like (the patch tokens pooled
 in its DOM box, `fusion.NodeLook`) before fusion, and a training pass returns
-both sides for the html-pixel alignment loss (`Prediction.alignment`).
+both sides for the html-pixel alignment loss (`Prediction.alignment`). With `data.node_crop = S`
+each node's token also gets its own pixel views read at the stored resolution (`models.crops`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from dlt_jax.models.conditions import Conditions
+from dlt_jax.models.crops import NodeCrops
 from dlt_jax.models.dit import Denoiser
 from dlt_jax.models.fusion import Fusion, NodeLook
 from dlt_jax.models.html import HtmlEncoder
@@ -37,17 +39,19 @@ class ModelSpec:
     feature_sizes: Mapping[str, int]          # html feature embedding table sizes (HtmlTokenizer.sizes)
     image_input_dim: int                      # patch pixels (p * p * 3) or precomputed feature size
     max_patches: int
+    node_crop: int = 0                        # side of each node's pixel views (data.node_crop; 0: none)
 
     def to_json(self) -> dict[str, Any]:
-        return {"vocab_size": self.vocab_size, "type_action_ids": list(self.type_action_ids),
+        spec = {"vocab_size": self.vocab_size, "type_action_ids": list(self.type_action_ids),
                 "feature_sizes": dict(self.feature_sizes), "image_input_dim": self.image_input_dim,
                 "max_patches": self.max_patches}
+        return {**spec, "node_crop": self.node_crop} if self.node_crop else spec
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "ModelSpec":
         return cls(int(data["vocab_size"]), tuple(int(i) for i in data["type_action_ids"]),
                    {k: int(v) for k, v in data["feature_sizes"].items()}, int(data["image_input_dim"]),
-                   int(data["max_patches"]))
+                   int(data["max_patches"]), int(data.get("node_crop", 0)))
 
 
 def image_input_key(model_config: Any) -> str:
@@ -109,6 +113,7 @@ class DLTModel(nnx.Module):
                                  **common)
         roi_pool = int(config.get("roi_pool", 0))
         self.look = NodeLook(dim, roi_pool, dtype=common["dtype"], rngs=rngs) if roi_pool else None
+        self.crops = NodeCrops(spec.node_crop, dim, dtype=common["dtype"], rngs=rngs) if spec.node_crop else None
 
     def encode(self, batch: Mapping[str, jax.Array], drop_image: jax.Array, drop_html: jax.Array) -> Conditions:
         """The conditions of a batch (see the pipeline's keys); drop_* `b` bool drop a modality (CFG)."""
@@ -128,6 +133,8 @@ class DLTModel(nnx.Module):
                                        batch["image_grid"], batch["boxes"], seen)
             alignment = Alignment(*self.look.alignment(nodes, raw_look), seen)
             nodes = nodes + look
+        if self.crops is not None:
+            nodes = nodes + self.crops(batch["node_crops"], dom_box_given(batch) & ~drop_image[:, None])
         c_i, c_g = self.fusion(nodes, batch["slot_valid"], relations, patches, batch["patch_valid"], pooled)
         centers = patch_centers(batch["patch_row"], batch["patch_col"], batch["image_grid"])
         if not self.box_pixels:

@@ -22,7 +22,8 @@ def model_spec(config: Any, pipeline: Pipeline) -> ModelSpec:
                          "'precomputed' goes with data.image_features (a .npz of per-example features), "
                          "'vit' without it")
     return ModelSpec(vocab.size, tuple(vocab.action_id(t) for t in vocab.element_types),
-                     dict(pipeline.tokenizer.sizes), int(pipeline.spec.image_width), int(config.data.max_patches))
+                     dict(pipeline.tokenizer.sizes), int(pipeline.spec.image_width), int(config.data.max_patches),
+                     int(pipeline.spec.node_crop))
 
 
 def run_metadata(config: Any, pipeline: Pipeline, spec: ModelSpec) -> dict[str, Any]:
