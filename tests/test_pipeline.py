@@ -336,6 +336,7 @@ def test_slot_buckets_must_end_at_max_slots():
 
 
 def test_pad_batch_slots_matches_the_same_examples_fully_padded(config, bundled_data):
+    config.node_crop = 4  # every per-slot key, node crops included
     bucketed = list(_pipeline(config, bundled_data, mode="eval", split="train"))
     config.slot_buckets = (64,)
     full = list(_pipeline(config, bundled_data, mode="eval", split="train"))
