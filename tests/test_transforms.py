@@ -39,6 +39,15 @@ def test_letterbox_image_pads_with_fill_around_the_content():
     assert square.getpixel((10, 2)) == LETTERBOX_FILL and square.getpixel((10, 17)) == LETTERBOX_FILL
 
 
+def test_content_crop_box_scales_with_the_decoded_copy_and_is_never_empty():
+    geometry = letterbox_geometry(960, 412, 64)  # content rows 18..45 of the 64 px canvas
+    assert transforms.content_crop_box(geometry, (64, 64)) == (0, 18, 64, 45)
+    assert transforms.content_crop_box(geometry, (32, 32)) == (0, 9, 32, 22)  # a half-scale draft
+    thin = letterbox_geometry(1000, 1, 64)
+    left, top, right, bottom = transforms.content_crop_box(thin, (8, 8))
+    assert right > left and bottom == top + 1
+
+
 # ----------------------------------------------------------------------------- patch grids
 
 def _scale(width, height, patch_size, max_patches):

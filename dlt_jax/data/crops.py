@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from dlt_jax.data.transforms import letterbox_geometry
+from dlt_jax.data.transforms import content_crop_box, letterbox_geometry
 
 CHANNELS = 6  # fit view RGB + native view RGB
 
@@ -33,11 +33,7 @@ def canvas_content(data: bytes, original_size: Sequence[int], canvas: int) -> tu
     geometry = letterbox_geometry(width, height, canvas)
     with Image.open(io.BytesIO(data)) as image:
         rgb = image if image.mode == "RGB" else image.convert("RGB")
-        scale_x, scale_y = rgb.width / canvas, rgb.height / canvas
-        left, top = round(geometry.offset_x * scale_x), round(geometry.offset_y * scale_y)
-        right = max(left + 1, round((geometry.offset_x + geometry.content_width) * scale_x))
-        bottom = max(top + 1, round((geometry.offset_y + geometry.content_height) * scale_y))
-        pixels = np.asarray(rgb.crop((left, top, right, bottom)), dtype=np.uint8)
+        pixels = np.asarray(rgb.crop(content_crop_box(geometry, rgb.size)), dtype=np.uint8)
     return pixels, pixels.shape[1] / width
 
 

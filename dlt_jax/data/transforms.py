@@ -158,6 +158,14 @@ def _scaled_span(offset: int, length: int, scale: float) -> tuple[int, int]:
     return start, max(start + 1, round((offset + length) * scale))
 
 
+def content_crop_box(geometry: Letterbox, decoded_size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """`(left, top, right, bottom)` of the screenshot inside a letterbox canvas decoded at `decoded_size`
+    (`(width, height)`, the canvas itself or a reduced `draft` of it); never empty."""
+    left, right = _scaled_span(geometry.offset_x, geometry.content_width, decoded_size[0] / geometry.canvas)
+    top, bottom = _scaled_span(geometry.offset_y, geometry.content_height, decoded_size[1] / geometry.canvas)
+    return left, top, right, bottom
+
+
 def image_to_patches(data: bytes, original_size: Sequence[int], canvas: int, patch_size: int,
                      max_patches: int) -> ImagePatches:
     """A stored letterboxed screenshot -> its Pix2Struct patch grid (see `ImagePatches`).
@@ -177,11 +185,9 @@ def image_to_patches(data: bytes, original_size: Sequence[int], canvas: int, pat
     with Image.open(io.BytesIO(data)) as image:
         needed = canvas * max(target[0] / geometry.content_width, target[1] / geometry.content_height)
         image.draft("RGB", (math.ceil(needed), math.ceil(needed)))
-        left, right = _scaled_span(geometry.offset_x, geometry.content_width, image.width / canvas)
-        top, bottom = _scaled_span(geometry.offset_y, geometry.content_height, image.height / canvas)
         # crop before resizing: resampling at the content's edge must not blend in the letterbox fill
         rgb = image if image.mode == "RGB" else image.convert("RGB")
-        resized = rgb.crop((left, top, right, bottom)).resize(target, Image.Resampling.BILINEAR)
+        resized = rgb.crop(content_crop_box(geometry, image.size)).resize(target, Image.Resampling.BILINEAR)
         pixels = np.asarray(resized, dtype=np.float32) * np.float32(2.0 / 255.0) - np.float32(1.0)
     patches = np.zeros((max_patches, patch_size * patch_size * 3), np.float32)
     patches[:rows * cols] = image_to_grid(pixels, patch_size)
