@@ -67,6 +67,7 @@ def data_config() -> ConfigDict:
             "class_part_buckets": 2048,
             "geometry": True,         # DOM-box geometry (relative to parent and section, alignment)
             "align_tolerance": 0.005,  # same edge as a sibling: within this share of the section width
+            "rule_prior": False,      # rule_action: each node's rule-baseline action as an input feature
         },
         # Class-name augmentation in training (DESIGN §10), on the tokenized class features.
         "augment": {

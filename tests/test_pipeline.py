@@ -33,7 +33,7 @@ def shapes(n):
         "class_part_ids": ((n, 16), np.int32), "descendant_content": ((n, len(CONTENT_KEYS)), np.bool_),
         "text_length": ((n,), np.int32), "inline_text": ((n,), np.bool_), "sibling_count": ((n,), np.int32),
         "descendant_count": ((n,), np.int32), "geometry": ((n, len(GEOMETRY_FEATURES)), np.float32),
-        "geometry_valid": ((n,), np.bool_), "alignment": ((n,), np.int32),
+        "geometry_valid": ((n,), np.bool_), "alignment": ((n,), np.int32), "rule_action": ((n,), np.int32),
         "parent_slot": ((n,), np.int32), "actions": ((n,), np.int32), "boxes": ((n, 4), np.float32),
         "slot_valid": ((n,), np.bool_), "box_valid": ((n,), np.bool_), "gen_action": ((n,), np.bool_),
         "gen_box": ((n, 4), np.bool_), "mask_strategy": ((), np.int32), "node_count": ((), np.int32),

@@ -20,7 +20,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from dlt_jax.layout import CONTENT_KEYS, HtmlTree, decompose_class
+from dlt_jax.evaluation.baseline import rule_actions
+from dlt_jax.layout import CONTENT_KEYS, DEFAULT_VOCAB, HtmlTree, decompose_class
 
 CSS_DEVICES = ("", "tablet", "mobile")  # id = 1 + index; 0 = padding or not a compact class
 CSS_STATES = ("", "hover")
@@ -51,7 +52,7 @@ FEATURE_PADDING = {
     "tag_id": 0, "class_ids": 0, "css_parts": 0, "class_part_ids": 0, "content_kinds": False,
     "descendant_content": False, "text_length": 0, "inline_text": False, "depth": 0, "sibling_index": 0,
     "child_count": 0, "sibling_count": 0, "descendant_count": 0, "parent_slot": -1,
-    "geometry": 0.0, "geometry_valid": False, "alignment": 0,
+    "geometry": 0.0, "geometry_valid": False, "alignment": 0, "rule_action": 0,
 }
 
 _HASH_PREFIX = re.compile(r"(?:css|sc|jsx|emotion|svelte)-(?=[a-z0-9]*[A-Z0-9])[A-Za-z0-9]{4,}(?![A-Za-z0-9])")
@@ -185,8 +186,9 @@ class HtmlTokenizer:
     tag_hash_buckets` whatever the data, so a model's shapes do not depend on it.
     Part ids: 0 padding, `1..len(RESERVED_PARTS)` `<hashed>`, `<num>`, 0..12,
     then `class_part_buckets` hashed words. `whole_classes`, `class_parts`
-    and `geometry` switch a feature off: it stays in the batch as zeros and
-    leaves `sizes`, so the model builds no parameters for it.
+    and `geometry` switch a feature off, and `rule_prior` (off by default) switches `rule_action`
+    on: a feature off stays in the batch as zeros and leaves `sizes`, so the model builds no
+    parameters for it.
     """
 
     tags: tuple[str, ...] = ()  # known tags, lower case, most frequent first
@@ -204,6 +206,7 @@ class HtmlTokenizer:
     class_part_buckets: int = 2048
     geometry: bool = True         # geometry, alignment from the DOM boxes, when the example has them
     align_tolerance: float = 0.005  # same edge: within this share of the section's width
+    rule_prior: bool = False      # rule_action: the rule baseline's action of each node, as a prior
 
     def __post_init__(self):
         if any(tag != tag.lower() for tag in self.tags):
@@ -252,9 +255,10 @@ class HtmlTokenizer:
             "descendant_count": MAX_DESCENDANT_BUCKET + 1,
             "geometry": len(GEOMETRY_FEATURES),
             "alignment": 1 + 2 ** len(ALIGNMENTS),
+            "rule_action": DEFAULT_VOCAB.size,
         }
         off = {"class_ids": not self.whole_classes, "class_part_ids": not self.class_parts,
-               "geometry": not self.geometry, "alignment": not self.geometry}
+               "geometry": not self.geometry, "alignment": not self.geometry, "rule_action": not self.rule_prior}
         return {name: size for name, size in sizes.items() if not off.get(name, False)}
 
     def tag_id(self, tag: str) -> int:
@@ -300,7 +304,8 @@ class HtmlTokenizer:
         sibling_count (other element siblings) `N` clipped; descendant_count `N` (bit length, clipped
         to MAX_DESCENDANT_BUCKET); parent_slot `N` (-1 for top-level nodes and padding); geometry
         `N G`, geometry_valid `N`, alignment `N` from `boxes` `n 4` (`[x, y, w, h]` pixels, clipped
-        to the screenshot) and `box_valid` `n` (see `box_geometry`), zeros without boxes.
+        to the screenshot) and `box_valid` `n` (see `box_geometry`), zeros without boxes; rule_action `N`
+        (with `rule_prior`: the DEFAULT_VOCAB action id the rule baseline gives the node, 0 for padding).
         Classes after the first C of a node are left out of class_ids and css_parts.
         """
         if len(tree) > max_slots:
@@ -324,6 +329,7 @@ class HtmlTokenizer:
             "geometry": np.zeros((n, len(GEOMETRY_FEATURES)), np.float32),
             "geometry_valid": np.zeros(n, bool),
             "alignment": np.zeros(n, np.int32),
+            "rule_action": np.zeros(n, np.int32),
         }
         for node in tree.nodes:
             i = node.index
@@ -345,6 +351,8 @@ class HtmlTokenizer:
             features["sibling_count"][i] = min(len(siblings) - 1, self.max_position)
             features["parent_slot"][i] = -1 if node.parent is None else node.parent
         self._add_subtree_features(tree, features)
+        if self.rule_prior and len(tree):
+            features["rule_action"][:len(tree)] = DEFAULT_VOCAB.action_ids(rule_actions(tree))
         if self.geometry and boxes is not None and len(tree):
             valid = np.ones(len(tree), bool) if box_valid is None else box_valid
             geometry, geometry_valid, alignment = box_geometry(tree, boxes, valid, self.align_tolerance)

@@ -2,8 +2,9 @@
 
 A node is the sum of embeddings of what it *says* (tag, classes: hashed whole
 words, hashed parts and the compact-CSS parts, each averaged over the node's
-entries, content kinds of its own and below it, text length, inline text, and
-the geometry of its DOM box) and of where it *is* in the tree (depth, sibling
+entries, content kinds of its own and below it, text length, inline text, the
+geometry of its DOM box and, where the tokenizer gives it, the action the rule
+baseline gives it: a prior that holds on every site) and of where it *is* in the tree (depth, sibling
 index, child count, sibling count, descendant count). Dropping the html
 features (classifier-free guidance) replaces what the node says by a learned
 null vector and keeps where it is, which defines the slots. A feature left
@@ -75,6 +76,7 @@ class HtmlEncoder(nnx.Module):
         self.inline_text = embed("inline_text")
         self.geometry = linear("geometry", extra=1)  # + the valid flag
         self.alignment = embed("alignment")
+        self.rule_action = embed("rule_action")
         self.depth = embed("depth")
         self.sibling_index = embed("sibling_index")
         self.child_count = embed("child_count")
@@ -103,6 +105,8 @@ class HtmlEncoder(nnx.Module):
             said += self.text_length(batch["text_length"])
         if self.inline_text is not None:
             said += self.inline_text(batch["inline_text"].astype(jnp.int32))
+        if self.rule_action is not None:
+            said += self.rule_action(batch["rule_action"])
         if self.geometry is not None:
             given = geometry_given(batch)
             geometry = jnp.where(given[..., None], batch["geometry"], 0).astype(dtype)
