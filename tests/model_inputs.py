@@ -54,6 +54,7 @@ def tree_batch(node_counts, slots: int, seed: int = 0, max_patches: int = MAX_PA
         "geometry": (rng.uniform(0, 1, (b, slots, len(GEOMETRY_FEATURES))) * valid[..., None]).astype(np.float32),
         "geometry_valid": valid.copy(),
         "alignment": (rng.integers(1, 17, (b, slots)) * valid).astype(np.int32),
+        "rule_action": np.where(valid, rng.integers(2, vocab.size, (b, slots)), 0).astype(np.int32),
         "actions": np.where(valid, rng.integers(2, vocab.size, (b, slots)), 0).astype(np.int32),
         "boxes": (rng.uniform(-0.9, 0.9, (b, slots, 4)) * valid[..., None]).astype(np.float32),
         "slot_valid": valid, "box_valid": valid.copy(), "gen_action": valid.copy(),

@@ -7,6 +7,7 @@ import pytest
 from flax import nnx
 
 from dlt_jax.data.transforms import STRATEGIES, strategy_task_masks
+from dlt_jax.layout import DEFAULT_VOCAB
 from dlt_jax.models.html import HtmlEncoder, geometry_given
 from dlt_jax.models.layers import tree_relations
 from model_inputs import tiny_spec, tree_batch
@@ -59,6 +60,18 @@ def test_class_parts_and_content_features_are_read():
         valid = batch["slot_valid"].reshape(batch["slot_valid"].shape + (1,) * (batch[key].ndim - 2))
         changed = dict(batch, **{key: np.where(valid, (batch[key] + 1) % modulo, 0).astype(np.int32)})
         assert not np.allclose(reference, _run(encoder, changed)), key
+
+
+def test_the_rule_prior_is_read_only_where_the_tokenizer_gives_it_and_not_under_dropped_html():
+    batch = _batch(boxes_given=True)
+    other = dict(batch, rule_action=np.where(batch["slot_valid"], (batch["rule_action"] + 1) % DEFAULT_VOCAB.size,
+                                             0).astype(np.int32))
+    with_prior = _encoder(dict(tiny_spec().feature_sizes, rule_action=DEFAULT_VOCAB.size))
+    assert not np.allclose(_run(with_prior, batch), _run(with_prior, other))
+    np.testing.assert_array_equal(_run(with_prior, batch, drop=True), _run(with_prior, other, drop=True))
+    without = _encoder()
+    assert without.rule_action is None
+    np.testing.assert_array_equal(_run(without, batch), _run(without, other))
 
 
 def test_dropped_html_reads_nothing_a_node_says():

@@ -6,7 +6,8 @@ import pytest
 
 from dlt_jax.data.tokenize import (CSS_PARTS, FEATURE_PADDING, FIRST_HASHED_PART, HASHED, NUMBER, HtmlTokenizer,
                                    class_parts, looks_hashed, stable_bucket, text_length_id)
-from dlt_jax.layout import CONTENT_KEYS, load_json, parse_html
+from dlt_jax.evaluation.baseline import rule_actions
+from dlt_jax.layout import CONTENT_KEYS, DEFAULT_VOCAB, load_json, parse_html
 
 HTML = load_json("""{
   "section.hero": {
@@ -166,6 +167,20 @@ def test_class_part_features_fill_slots_and_switches_turn_features_off():
     assert plain["css_parts"].any()  # compact CSS stays
     assert {"class_ids", "class_part_ids", "geometry", "alignment"}.isdisjoint(off.sizes)
     assert set(plain) == set(features) == set(FEATURE_PADDING)
+
+
+def test_rule_prior_gives_each_node_the_rule_baseline_action_and_is_off_by_default():
+    tree = parse_html(HTML)
+    assert "rule_action" not in HtmlTokenizer().sizes
+    assert not HtmlTokenizer().tokenize(tree, 8)["rule_action"].any()
+    on = HtmlTokenizer(rule_prior=True)
+    prior = on.tokenize(tree, 8)["rule_action"]
+    assert DEFAULT_VOCAB.action_names(prior[:len(tree)]) == rule_actions(tree)
+    assert DEFAULT_VOCAB.action_name(prior[1]) == "heading" and not prior[len(tree):].any()
+    assert on.sizes["rule_action"] == DEFAULT_VOCAB.size and prior.max() < DEFAULT_VOCAB.size
+    stripped = parse_html(load_json('{"section": {"a": {"text": "Go", "href": "/go"}}}'))
+    styled = parse_html(load_json('{"section": {"a.btn": {"text": "Go", "href": "/go"}}}'))
+    assert on.tokenize(stripped, 4)["rule_action"][1] != on.tokenize(styled, 4)["rule_action"][1]  # class words count
 
 
 # ----------------------------------------------------------------------------- content
