@@ -4,12 +4,12 @@ A node is the sum of embeddings of what it *says* (tag, classes: hashed whole
 words, hashed parts and the compact-CSS parts, each averaged over the node's
 entries, content kinds of its own and below it, text length, inline text, the
 geometry of its DOM box and, where the tokenizer gives it, the action the rule
-baseline gives it: a prior that holds on every site) and of where it *is* in the tree (depth, sibling
-index, child count, sibling count, descendant count). Dropping the html
-features (classifier-free guidance) replaces what the node says by a learned
-null vector and keeps where it is, which defines the slots. A feature left
-out of `feature_sizes` (a tokenizer switch, or a checkpoint made before it
-existed) gets no parameters and is not read.
+baseline gives it: a prior that holds on every site) and of where it *is* in
+the tree (depth, sibling index, child count, sibling count, descendant count).
+Dropping the html features (classifier-free guidance) replaces what the node
+says by a learned null vector and keeps where it is, which defines the slots. A
+feature left out of `feature_sizes` (a tokenizer switch, or a checkpoint made
+before it existed) gets no parameters and is not read.
 """
 
 from __future__ import annotations
